@@ -1,0 +1,642 @@
+"""Command line for the sanctions status tracker: parse, make one call, format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import IO, Any, NoReturn
+from uuid import uuid4
+
+from domain.dates import DateInterval, parse_date, parse_day
+from domain.entity import Entity
+from domain.errors import DomainError, InvalidDateError, RuleViolationError
+from domain.record import (
+    SANCTION_LAPSED,
+    SANCTION_LIFTED,
+    SANCTION_WAIVED,
+    WAIVER_ENDED,
+    Source,
+)
+from events_log.app import SanctionsApp
+from events_log.bundled import BUNDLED_DATASET, load_bundled
+from events_log.store import StoreConfig, resolve_store
+from projections import render
+from projections.views import (
+    Horizon,
+    all_records,
+    history,
+    record_of,
+    replay,
+    view,
+)
+
+
+class UsageError(DomainError):
+    """The command line itself is wrong: an unknown option, a missing argument."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+FORMATS = ("table", "json", "csv")
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        help="SQLite file or postgresql://user:pass@host:port/db "
+        "(default: $SANCTIONS_STORE, else $XDG_DATA_HOME/sanctions-tracker/events.sqlite)",
+    )
+
+
+def _views_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
+    if as_of:
+        parser.add_argument(
+            "--as-of",
+            metavar="WHEN",
+            help="a day (end of it), month, year or range, e.g. 2010, 2013-10-04 (default: today)",
+        )
+    parser.add_argument(
+        "--recorded-by",
+        metavar="T",
+        help="only what the store held at this instant (ISO timestamp, or a day: its end)",
+    )
+    parser.add_argument(
+        "--reported-by",
+        metavar="D",
+        help="only events whose source was published on or before this day",
+    )
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="sanctions",
+        description="Event-sourced sanctions status tracker: every sanction action is an "
+        "immutable, sourced event; ask the status of any entity as of any date.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+
+    init = commands.add_parser("init", help="create the store (with the bundled dataset)")
+    _store_option(init)
+    init.add_argument("--empty", action="store_true", help="create an empty store")
+
+    status = commands.add_parser("status", help="status of entities as of a date")
+    _store_option(status)
+    status.add_argument("names", nargs="*", metavar="NAME", help="entities (default: all)")
+    _views_options(status)
+    status.add_argument("--format", choices=FORMATS, default="table")
+
+    hist = commands.add_parser("history", help="one entity's events in effective order")
+    _store_option(hist)
+    hist.add_argument("name", metavar="NAME")
+    _views_options(hist, as_of=False)
+    hist.add_argument("--format", choices=("table", "json"), default="table")
+
+    rep = commands.add_parser("replay", help="chronology with the status after each event")
+    _store_option(rep)
+    rep.add_argument("names", nargs="*", metavar="NAME", help="entities (default: all)")
+    rep.add_argument("--from", dest="start", metavar="D", help="first day shown")
+    rep.add_argument("--to", dest="end", metavar="D", help="last day shown")
+    _views_options(rep, as_of=False)
+    rep.add_argument("--format", choices=("table", "json"), default="table")
+
+    append = commands.add_parser("append", help="record a new event")
+    kinds = append.add_subparsers(dest="kind", metavar="KIND", parser_class=Parser)
+    kinds.required = True
+    for kind, help_text in APPEND_KINDS.items():
+        sub = kinds.add_parser(kind, help=help_text, description=help_text)
+        _store_option(sub)
+        _append_options(sub, kind)
+
+    imp = commands.add_parser("import", help="import events from files")
+    _store_option(imp)
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--format", choices=("jsonl",), default=None)
+    imp.add_argument("--quiet", action="store_true", help="no progress on standard error")
+
+    exp = commands.add_parser("export", help="write the whole log as JSON Lines")
+    _store_option(exp)
+    exp.add_argument("--format", choices=("jsonl",), default="jsonl")
+    exp.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
+
+    ent = commands.add_parser("entities", help="list entities, optionally matching QUERY")
+    _store_option(ent)
+    ent.add_argument("query", nargs="?", metavar="QUERY")
+    ent.add_argument("--format", choices=("table", "json"), default="table")
+
+    log = commands.add_parser("log", help="the whole log in recorded order")
+    _store_option(log)
+    log.add_argument("--format", choices=("table", "json"), default="table")
+    return parser
+
+
+APPEND_KINDS = {
+    "registration": "register a new entity",
+    "alias": "add an alias to an entity",
+    "identifier": "add an identifier (SCHEME:VALUE) to an entity",
+    "imposition": "a sanction measure starts",
+    "lapse": "a measure ends by expiry",
+    "lifting": "a measure ends by decision (delisted, revoked, removed)",
+    "waiver": "a measure is suspended",
+    "waiver-end": "a waiver ends: the measure is back in force",
+    "delisting-request": "someone asks for the entity's removal",
+    "delisting-decision": "a delisting request is granted or denied",
+    "negotiation": "the entity's sanctions came up in a forum",
+    "activity": "alleged illicit activity was reported",
+    "correction": "replace fields of an earlier event (give --target, no --entity)",
+    "retraction": "withdraw an earlier event (give --target and --reason)",
+}
+
+_MEASURE_KINDS = {
+    "lapse": SANCTION_LAPSED,
+    "lifting": SANCTION_LIFTED,
+    "waiver": SANCTION_WAIVED,
+    "waiver-end": WAIVER_ENDED,
+}
+
+
+def _append_options(sub: argparse.ArgumentParser, kind: str) -> None:
+    if kind not in ("correction", "retraction"):
+        sub.add_argument(
+            "--entity",
+            action="append",
+            required=True,
+            metavar="NAME",
+            help="name, alias, identifier or id; repeat for one action on several entities",
+        )
+    if kind != "retraction":
+        sub.add_argument(
+            "--date",
+            required=kind != "correction",
+            metavar="WHEN",
+            help="when it happened: 2013-02-05, 2013-08, 2013, 2000/2003, ..2013-10-04, "
+            "2007.., 'early 2000s', 'within the past two months', 'in the past'",
+        )
+    else:
+        sub.add_argument("--date", metavar="WHEN", help="when the retraction was made")
+    sub.add_argument("--source", required=True, metavar="TEXT", help="title of the source")
+    sub.add_argument("--source-date", metavar="D", help="the source's publication day")
+    sub.add_argument("--publisher", metavar="TEXT")
+    sub.add_argument("--url", metavar="URL")
+    sub.add_argument("--quote", metavar="TEXT", help="the source's own words")
+    sub.add_argument("--correlation", metavar="ID", help="correlation id shared with other events")
+    if kind == "registration":
+        sub.add_argument("--kind", required=True, dest="entity_kind", metavar="K")
+        sub.add_argument("--country", metavar="C")
+        sub.add_argument("--alias", action="append", default=[], metavar="A")
+        sub.add_argument("--identifier", action="append", default=[], metavar="SCHEME:VALUE")
+    elif kind == "alias":
+        sub.add_argument("--alias", required=True, metavar="A")
+    elif kind == "identifier":
+        sub.add_argument("--identifier", required=True, metavar="SCHEME:VALUE")
+    elif kind == "imposition":
+        sub.add_argument("--authority", required=True, metavar="A")
+        sub.add_argument("--program", required=True, metavar="P")
+        sub.add_argument("--reason", metavar="TEXT")
+    elif kind in _MEASURE_KINDS:
+        sub.add_argument("--measure", metavar="ID", help="measure id (inferred when one fits)")
+    elif kind == "delisting-request":
+        sub.add_argument("--requested-by", required=True, metavar="WHO")
+        sub.add_argument("--forum", metavar="F")
+    elif kind == "delisting-decision":
+        sub.add_argument("--outcome", required=True, choices=("granted", "denied"))
+        sub.add_argument("--request", metavar="EVENT_ID")
+    elif kind == "negotiation":
+        sub.add_argument("--forum", required=True, metavar="F")
+        sub.add_argument("--summary", metavar="TEXT")
+    elif kind == "activity":
+        sub.add_argument("--summary", required=True, metavar="TEXT")
+    elif kind == "correction":
+        sub.add_argument("--target", required=True, metavar="EVENT_ID")
+        for option in (
+            "--authority",
+            "--program",
+            "--reason",
+            "--measure",
+            "--requested-by",
+            "--forum",
+            "--summary",
+            "--outcome",
+            "--name",
+            "--alias",
+            "--identifier",
+            "--country",
+        ):
+            sub.add_argument(option, metavar="VALUE", help="new value")
+    elif kind == "retraction":
+        sub.add_argument("--target", required=True, metavar="EVENT_ID")
+        sub.add_argument("--reason", required=True, metavar="TEXT")
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+class Context:
+    """Standard streams and environment, passed in so tests can call ``main`` directly."""
+
+    def __init__(self, out: IO[str], err: IO[str], environ: dict[str, str], today: date) -> None:
+        self.out = out
+        self.err = err
+        self.environ = environ
+        self.today = today
+
+    def print(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+    def note(self, text: str) -> None:
+        self.err.write(text + "\n")
+
+
+def open_app(store_arg: str | None, ctx: Context, *, load: bool = True) -> SanctionsApp:
+    """Open the store, creating it with the bundled dataset if it does not exist yet."""
+    config = resolve_store(store_arg, ctx.environ)
+    created = _prepare(config)
+    app = SanctionsApp(config)
+    if created and load:
+        count = load_bundled(app)
+        ctx.note(
+            f"note: created store {config.display} with the bundled dataset "
+            f"({count} events from {BUNDLED_DATASET.name}); "
+            "'sanctions init --empty' makes an empty one"
+        )
+    return app
+
+
+def _prepare(config: StoreConfig) -> bool:
+    """Create the store's folder if needed; True when the store is new."""
+    if config.path is None:
+        return False
+    if config.path.exists():
+        return False
+    config.path.parent.mkdir(parents=True, exist_ok=True)
+    return True
+
+
+def parse_as_of(text: str | None, ctx: Context) -> DateInterval:
+    if text is None:
+        today = ctx.today
+        return DateInterval(
+            text=today.isoformat(),
+            start=today,
+            until=date.fromordinal(today.toordinal() + 1),
+            how="today",
+        )
+    interval = parse_date(text, cap=False)
+    if interval.start is None or interval.until is None:
+        msg = f"as-of date {text!r} must have both ends (a day, month, year or range A/B)"
+        raise InvalidDateError(msg)
+    return interval
+
+
+def parse_horizon(args: argparse.Namespace) -> Horizon:
+    recorded_by = None
+    if getattr(args, "recorded_by", None):
+        recorded_by = parse_instant(args.recorded_by)
+    reported_by = None
+    if getattr(args, "reported_by", None):
+        reported_by = parse_day(args.reported_by)
+    return Horizon(recorded_by=recorded_by, reported_by=reported_by)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO timestamp (UTC unless it says otherwise), or a day meaning its end."""
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            return datetime.combine(day, time.max, tzinfo=UTC)
+        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        msg = f"recorded-by {text!r} is not an ISO timestamp (2013-10-04T12:00:00Z) or a day"
+        raise InvalidDateError(msg) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _source(args: argparse.Namespace) -> Source:
+    if not (args.source or "").strip():
+        msg = "--source must name the source (title) of the event"
+        raise RuleViolationError(msg)
+    published = parse_day(args.source_date) if args.source_date else None
+    return Source(
+        title=args.source.strip(),
+        publisher=args.publisher,
+        published=published,
+        url=args.url,
+        quote=args.quote,
+    )
+
+
+def _effective(text: str | None, source: Source) -> DateInterval | None:
+    if text is None:
+        return None
+    return parse_date(text, published=source.published)
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
+    config = resolve_store(args.store, ctx.environ)
+    if config.path is not None and config.path.exists():
+        app = SanctionsApp(config)
+        ctx.print(f"store {config.display} already exists ({app.max_position()} entries)")
+        return 0
+    _prepare(config)
+    app = SanctionsApp(config)
+    if args.empty:
+        ctx.print(f"created empty store {config.display}")
+        return 0
+    count = load_bundled(app)
+    ctx.print(f"created store {config.display} with {count} events from {BUNDLED_DATASET.name}")
+    return 0
+
+
+def _records_for(app: SanctionsApp, names: Sequence[str], horizon: Horizon) -> list[Any]:
+    if not names:
+        return sorted(all_records(app, horizon), key=lambda r: r.name.casefold())
+    ids = [app.find(name) for name in names]
+    return [record_of(str(i), app.entity_events(i), horizon) for i in ids]
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    as_of = parse_as_of(args.as_of, ctx)
+    horizon = parse_horizon(args)
+    app = open_app(args.store, ctx)
+    views = [view(r, as_of) for r in _records_for(app, args.names, horizon)]
+    if args.format == "json":
+        ctx.print(
+            json.dumps(render.status_json(views, as_of, horizon), indent=2, ensure_ascii=False)
+        )
+    elif args.format == "csv":
+        ctx.print(render.status_csv(views))
+    else:
+        ctx.print(render.status_table(views, as_of, horizon))
+        if args.names:
+            for item in views:
+                ctx.print()
+                ctx.print(render.detail_block(item))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
+    horizon = parse_horizon(args)
+    app = open_app(args.store, ctx)
+    entity_id = app.find(args.name)
+    events = app.entity_events(entity_id)
+    entries = history(events, horizon)
+    record = record_of(str(entity_id), events, Horizon())
+    if args.format == "json":
+        ctx.print(json.dumps(render.history_json(record, entries), indent=2, ensure_ascii=False))
+    else:
+        ctx.print(render.history_table(record, entries))
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
+    horizon = parse_horizon(args)
+    start = parse_date(args.start, cap=False).start if args.start else None
+    end_interval = parse_date(args.end, cap=False) if args.end else None
+    end = end_interval.last_day if end_interval else None
+    app = open_app(args.store, ctx)
+    steps = replay(_records_for(app, args.names, horizon), start, end)
+    if args.format == "json":
+        ctx.print(json.dumps(render.replay_json(steps), indent=2, ensure_ascii=False))
+    else:
+        ctx.print(render.replay_table(steps))
+    return 0
+
+
+def cmd_append(args: argparse.Namespace, ctx: Context) -> int:
+    source = _source(args)
+    effective = _effective(args.date, source)
+    kind: str = args.kind
+    correlation = args.correlation
+    app = open_app(args.store, ctx)
+    envelope: dict[str, Any] = {"effective": effective, "source": source}
+    if kind == "registration":
+        if len(args.entity) != 1:
+            msg = "registration takes exactly one --entity (the canonical name)"
+            raise RuleViolationError(msg)
+        entity_id = app.register_entity(
+            name=args.entity[0],
+            kind=args.entity_kind,
+            country=args.country,
+            aliases=args.alias,
+            identifiers=args.identifier,
+            correlation_id=correlation,
+            **envelope,
+        )
+        ctx.print(f"registered {args.entity[0]} ({entity_id.hex[:8]})")
+        return 0
+    if kind in ("correction", "retraction"):
+        return _append_fix(args, app, ctx, envelope)
+    entity_ids = list(dict.fromkeys(app.find(name) for name in args.entity))
+    if len(entity_ids) > 1 and correlation is None:
+        correlation = uuid4().hex
+    envelope["correlation_id"] = correlation
+    action = _action(kind, args, envelope)
+    event_ids = app.act(entity_ids, action)
+    for entity_id, event_id in zip(entity_ids, event_ids, strict=True):
+        name = app.entity(entity_id).record().name
+        ctx.print(f"recorded {kind} {event_id[:8]} for {name}")
+    return 0
+
+
+def _action(
+    kind: str, args: argparse.Namespace, envelope: dict[str, Any]
+) -> Callable[[Entity], str]:
+    if kind == "alias":
+        return lambda e: _added(e, lambda: e.add_alias(args.alias, **envelope))
+    if kind == "identifier":
+        return lambda e: _added(e, lambda: e.add_identifier(args.identifier, **envelope))
+    if kind == "imposition":
+        return lambda e: e.impose(args.authority, args.program, args.reason, **envelope)
+    if kind in _MEASURE_KINDS:
+        event_type = _MEASURE_KINDS[kind]
+
+        def step(entity: Entity) -> str:
+            measure = (
+                entity.resolve_measure(args.measure)
+                if args.measure
+                else entity.infer_measure(event_type)
+            )
+            if event_type in (SANCTION_LAPSED, SANCTION_LIFTED):
+                return entity.end_measure(event_type, measure, **envelope)
+            if event_type == SANCTION_WAIVED:
+                return entity.waive(measure, **envelope)
+            return entity.end_waiver(measure, **envelope)
+
+        return step
+    if kind == "delisting-request":
+        return lambda e: e.request_delisting(args.requested_by, args.forum, **envelope)
+    if kind == "delisting-decision":
+        return lambda e: e.decide_delisting(args.request, args.outcome, **envelope)
+    if kind == "negotiation":
+        return lambda e: e.mention_negotiation(args.forum, args.summary, **envelope)
+    return lambda e: e.report_activity(args.summary, **envelope)
+
+
+def _added(entity: Entity, command: Callable[[], None]) -> str:
+    before = len(entity.events)
+    command()
+    if len(entity.events) == before:
+        msg = "already on record for this entity: nothing to add"
+        raise RuleViolationError(msg)
+    return entity.events[-1].event_id
+
+
+_CORRECTION_FIELDS = {
+    "authority": "authority",
+    "program": "program",
+    "reason": "reason",
+    "measure": "measure_id",
+    "requested_by": "requested_by",
+    "forum": "forum",
+    "summary": "summary",
+    "outcome": "outcome",
+    "name": "name",
+    "alias": "alias",
+    "identifier": "identifier",
+    "country": "country",
+}
+
+
+def _append_fix(
+    args: argparse.Namespace, app: SanctionsApp, ctx: Context, envelope: dict[str, Any]
+) -> int:
+    entity_id, target = app.find_event(args.target)
+    if args.kind == "retraction":
+        event_ids = app.act(
+            [entity_id], lambda e: e.retract(target.event_id, args.reason, **envelope)
+        )
+        ctx.print(f"recorded retraction {event_ids[0][:8]} of {target.event_id[:8]}")
+        return 0
+    changes: dict[str, Any] = {}
+    if args.date is not None:
+        changes["effective"] = envelope["effective"]
+    for option, field in _CORRECTION_FIELDS.items():
+        value = getattr(args, option, None)
+        if value is not None:
+            changes[field] = value
+    envelope = {**envelope, "effective": None}
+
+    def correct(entity: Entity) -> str:
+        if "measure_id" in changes:
+            changes["measure_id"] = entity.resolve_measure(changes["measure_id"])
+        return entity.correct(target.event_id, changes, **envelope)
+
+    event_ids = app.act([entity_id], correct)
+    ctx.print(f"recorded correction {event_ids[0][:8]} of {target.event_id[:8]}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log.jsonl import JsonlImporter
+
+    app = open_app(args.store, ctx)
+    total = 0
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            msg = f"import file {name!r} does not exist"
+            raise RuleViolationError(msg)
+        importer = JsonlImporter(app)
+        with path.open(encoding="utf-8") as lines:
+            added = importer.import_lines(lines, path.name)
+        total += added
+        ctx.print(f"imported {path.name}: {importer.seen} lines, {added} new events")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log.jsonl import export
+
+    app = open_app(args.store, ctx)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            count = export(app, out)
+        ctx.note(f"exported {count} events to {args.output}")
+    else:
+        export(app, ctx.out)
+    return 0
+
+
+def cmd_entities(args: argparse.Namespace, ctx: Context) -> int:
+    app = open_app(args.store, ctx)
+    records = sorted(all_records(app, Horizon()), key=lambda r: r.name.casefold())
+    if args.query:
+        needle = args.query.casefold()
+        records = [
+            r
+            for r in records
+            if any(needle in text.casefold() for text in (r.name, *r.aliases, *r.identifiers))
+        ]
+    if args.format == "json":
+        data = {"entities": [render.entity_head_json(r) for r in records]}
+        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        ctx.print(render.entities_table(records))
+    return 0
+
+
+def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
+    app = open_app(args.store, ctx)
+    events = list(app.iter_recorded())
+    if args.format == "json":
+        data = {"events": [render.event_json(e) for e in events]}
+        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        names = {}
+        for event in events:
+            if event.type == "entity_registered":
+                names[event.entity_id] = event.get("name")
+        ctx.print(render.log_table(events, names))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
+    "init": cmd_init,
+    "status": cmd_status,
+    "history": cmd_history,
+    "replay": cmd_replay,
+    "append": cmd_append,
+    "import": cmd_import,
+    "export": cmd_export,
+    "entities": cmd_entities,
+    "log": cmd_log,
+}
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+    environ: dict[str, str] | None = None,
+    today: date | None = None,
+) -> int:
+    ctx = Context(
+        out=stdout or sys.stdout,
+        err=stderr or sys.stderr,
+        environ=dict(os.environ) if environ is None else environ,
+        today=today or datetime.now(UTC).date(),
+    )
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, ctx)
+    except DomainError as error:
+        ctx.err.write(f"error: {error}\n")
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,305 @@
+"""The event log: an eventsourcing Application whose methods are the tracker's verbs."""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    OperationalError,
+    Transcoding,
+)
+from eventsourcing.utils import get_topic
+
+from domain.dates import DateInterval
+from domain.entity import Entity, register, to_recorded
+from domain.errors import DomainError, NotFoundError, RuleViolationError
+from domain.label import Label, label_id, label_key
+from domain.record import Recorded, Source
+from events_log.store import StoreConfig
+
+ENTITY_TOPIC_PREFIX = get_topic(Entity) + "."
+LABEL_TOPICS = [get_topic(Label.Created), get_topic(Label.Claimed)]
+RETRIES = 50
+
+
+class ConflictError(DomainError):
+    """A write kept conflicting with other writers and was not saved."""
+
+
+class DateIntervalAsDict(Transcoding):
+    type = DateInterval
+    name = "date_interval"
+
+    def encode(self, obj: DateInterval) -> dict[str, Any]:
+        return {
+            "text": obj.text,
+            "from": None if obj.start is None else obj.start.isoformat(),
+            "until": None if obj.until is None else obj.until.isoformat(),
+            "how": obj.how,
+        }
+
+    def decode(self, data: dict[str, Any]) -> DateInterval:
+        return DateInterval(
+            text=data["text"],
+            start=None if data["from"] is None else date.fromisoformat(data["from"]),
+            until=None if data["until"] is None else date.fromisoformat(data["until"]),
+            how=data.get("how", ""),
+        )
+
+
+class SourceAsDict(Transcoding):
+    type = Source
+    name = "source"
+
+    def encode(self, obj: Source) -> dict[str, Any]:
+        return obj.as_json()
+
+    def decode(self, data: dict[str, Any]) -> Source:
+        published = data.get("published")
+        return Source(
+            title=data["title"],
+            publisher=data.get("publisher"),
+            published=None if published is None else date.fromisoformat(published),
+            url=data.get("url"),
+            quote=data.get("quote"),
+        )
+
+
+class SanctionsApp(Application[UUID]):
+    """Every sanction action about every entity, appended and never edited."""
+
+    name = "Sanctions"
+
+    def __init__(self, store: StoreConfig) -> None:
+        self.store = store
+        super().__init__(env=dict(store.env))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateIntervalAsDict())
+        transcoder.register(SourceAsDict())
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write(self, command: Callable[[], Sequence[Any]]) -> None:
+        """Run a command that returns aggregates to save, retrying on a write conflict.
+
+        The command re-reads what it needs on each try, so a retry decides afresh.
+        """
+        for attempt in range(RETRIES):
+            aggregates = command()
+            try:
+                self.save(*aggregates)
+            except (IntegrityError, OperationalError):
+                time.sleep(min(0.005 * (attempt + 1), 0.1))
+                continue
+            return
+        msg = f"the write conflicted with other writers {RETRIES} times and was not saved"
+        raise ConflictError(msg)
+
+    def register_entity(
+        self,
+        *,
+        name: str,
+        kind: str,
+        country: str | None,
+        effective: DateInterval | None,
+        source: Source,
+        aliases: Sequence[str] = (),
+        identifiers: Sequence[str] = (),
+        entity_id: UUID | None = None,
+        event_id: str | None = None,
+        correlation_id: str | None = None,
+        recorded_at: datetime | None = None,
+        allow_same_name: bool = False,
+    ) -> UUID:
+        """Register a new entity with its aliases and identifiers, in one atomic save."""
+        created: list[UUID] = []
+
+        def command() -> list[Any]:
+            if not allow_same_name:
+                clash = self.lookup(name)
+                if clash:
+                    msg = (
+                        f"entity {name!r} is already registered ({clash[0].hex[:8]}); "
+                        "add an alias or identifier to it instead"
+                    )
+                    raise RuleViolationError(msg)
+            entity = register(
+                name=name,
+                kind=kind,
+                country=country,
+                source=source,
+                effective=effective,
+                entity_id=entity_id,
+                event_id=event_id,
+                correlation_id=correlation_id,
+                recorded_at=recorded_at,
+            )
+            for alias in aliases:
+                entity.add_alias(alias, effective=effective, source=source)
+            for identifier in identifiers:
+                entity.add_identifier(identifier, effective=effective, source=source)
+            created[:] = [entity.id]
+            return [entity, *self.claim_labels(entity)]
+
+        self.write(command)
+        return created[0]
+
+    def act(
+        self,
+        entity_ids: Sequence[UUID],
+        action: Callable[[Entity], str],
+    ) -> list[str]:
+        """Apply one action to each entity and save all of them in one transaction."""
+        event_ids: list[str] = []
+
+        def command() -> list[Any]:
+            entities = [self.entity(entity_id) for entity_id in entity_ids]
+            event_ids[:] = [action(entity) for entity in entities]
+            labels = [label for entity in entities for label in self.claim_labels(entity)]
+            return [*entities, *labels]
+
+        self.write(command)
+        return event_ids
+
+    def claim_labels(self, entity: Entity) -> list[Label]:
+        """Label aggregates for the entity's names, aliases and identifiers not yet claimed."""
+        labels: list[Label] = []
+        record = entity.record()
+        entity_id = str(entity.id)
+        for text in {
+            label_key(t): t for t in (record.name, *record.aliases, *record.identifiers)
+        }.values():
+            label = self._label(text)
+            if label is None:
+                label = Label.create(text)
+            if entity_id not in label.entity_ids:
+                label.claim(entity_id, text)
+                labels.append(label)
+        return labels
+
+    # -- reading ------------------------------------------------------------------------
+
+    def entity(self, entity_id: UUID) -> Entity:
+        try:
+            entity: Any = self.repository.get(entity_id)
+        except AggregateNotFoundError:
+            msg = f"entity {entity_id.hex} is not on record"
+            raise NotFoundError(msg) from None
+        if not isinstance(entity, Entity):
+            msg = f"{entity_id.hex} is not an entity"
+            raise NotFoundError(msg)
+        return entity
+
+    def _label(self, text: str) -> Label | None:
+        try:
+            label: Any = self.repository.get(label_id(text))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(label, Label)
+        return label
+
+    def lookup(self, text: str) -> list[UUID]:
+        label = self._label(text)
+        return [] if label is None else [UUID(e) for e in label.entity_ids]
+
+    def find(self, ref: str) -> UUID:
+        """The entity a name, alias, identifier or id (or unique id prefix) refers to."""
+        found = self.lookup(ref)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(f"{self.entity(e).record().name} ({e.hex[:8]})" for e in found[:5])
+            msg = (
+                f"entity {ref!r} is ambiguous: it names {len(found)} entities ({names}); "
+                "use an identifier or an id"
+            )
+            raise RuleViolationError(msg)
+        by_id = self._find_by_id(ref)
+        if by_id is not None:
+            return by_id
+        suggestions = difflib.get_close_matches(
+            label_key(ref), list(self.all_labels()), n=3, cutoff=0.6
+        )
+        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        msg = f"entity {ref!r} is not on record (no name, alias or identifier matches){hint}"
+        raise NotFoundError(msg)
+
+    def _find_by_id(self, ref: str) -> UUID | None:
+        text = ref.replace("-", "").lower()
+        if len(text) < 6 or any(c not in "0123456789abcdef" for c in text):
+            return None
+        if len(text) == 32:
+            entity_id = UUID(text)
+            try:
+                self.entity(entity_id)
+            except NotFoundError:
+                return None
+            return entity_id
+        matches = [e for e in self.entity_ids() if e.hex.startswith(text)]
+        return matches[0] if len(matches) == 1 else None
+
+    def all_labels(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for notification in self.iter_notifications(topics=[get_topic(Label.Created)]):
+            label = self.mapper.to_domain_event(notification)
+            text = label_key(label.text)  # type: ignore[attr-defined]
+            if text not in seen:
+                seen.add(text)
+                yield text
+
+    def entity_ids(self) -> list[UUID]:
+        topic = get_topic(Entity.Registered)
+        return [UUID(str(n.originator_id)) for n in self.iter_notifications(topics=[topic])]
+
+    def entity_events(self, entity_id: UUID) -> list[Recorded]:
+        """One entity's events in recorded order (positions are not filled in)."""
+        return [to_recorded(e) for e in self.events.get(entity_id)]  # type: ignore[arg-type]
+
+    def iter_notifications(
+        self, start: int = 1, topics: Sequence[str] = (), page: int = 2000
+    ) -> Iterator[Any]:
+        position = start
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position, limit=page, topics=topics
+            )
+            if not notifications:
+                return
+            yield from notifications
+            position = notifications[-1].id + 1
+
+    def iter_recorded(self, start: int = 1) -> Iterator[Recorded]:
+        """Every entity event in the log, in recorded order, with its position."""
+        for notification in self.iter_notifications(start=start):
+            if not notification.topic.startswith(ENTITY_TOPIC_PREFIX):
+                continue
+            event = self.mapper.to_domain_event(notification)
+            yield to_recorded(event, position=notification.id)  # type: ignore[arg-type]
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def find_event(self, event_id: str) -> tuple[UUID, Recorded]:
+        """The entity and event an event id (or unique prefix of at least 6 characters) names."""
+        needle = event_id.lower()
+        if len(needle) < 6:
+            msg = f"event id {event_id!r} is too short: give at least 6 characters"
+            raise RuleViolationError(msg)
+        matches = [r for r in self.iter_recorded() if r.event_id.startswith(needle)]
+        if not matches:
+            msg = f"event {event_id!r} is not on record"
+            raise NotFoundError(msg)
+        if len({m.event_id for m in matches}) > 1:
+            msg = f"event id {event_id!r} is ambiguous: give more characters"
+            raise RuleViolationError(msg)
+        return UUID(matches[0].entity_id), matches[0]

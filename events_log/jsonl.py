@@ -1,0 +1,321 @@
+"""The JSON Lines format: one event a line, for hand-written datasets and whole-log exports.
+
+A hand-written line names its entity and gives a ``key``; ids are derived from keys, so
+importing the same file twice adds nothing. An exported line also carries the ids, the
+exact effective interval and the record time, and imports back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from typing import IO, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.dates import DateInterval, parse_date, parse_day
+from domain.entity import Entity
+from domain.errors import DomainError, InvalidDateError, RuleViolationError
+from domain.record import (
+    ALIAS_ADDED,
+    CORRECTABLE_FIELDS,
+    DELISTING_DECIDED,
+    DELISTING_REQUESTED,
+    ENDINGS,
+    ENTITY_REGISTERED,
+    EVENT_CORRECTED,
+    EVENT_RETRACTED,
+    IDENTIFIER_ADDED,
+    NEGOTIATION_MENTIONED,
+    SANCTION_IMPOSED,
+    SANCTION_WAIVED,
+    WAIVER_ENDED,
+    Recorded,
+    Source,
+)
+from events_log.app import SanctionsApp
+from events_log.session import ImportSession
+
+KEY_NAMESPACE = uuid5(NAMESPACE_URL, "sanctions-tracker:key")
+_HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+ALL_TYPES = (*CORRECTABLE_FIELDS, EVENT_CORRECTED, EVENT_RETRACTED)
+
+
+class ImportError_(DomainError):
+    """A line of an import file is not a valid event."""
+
+
+def key_to_event_id(key: str) -> str:
+    return uuid5(KEY_NAMESPACE, "event:" + key).hex
+
+
+def key_to_entity_id(key: str) -> UUID:
+    return uuid5(KEY_NAMESPACE, "entity:" + key)
+
+
+def reference(value: str) -> str:
+    """An event id as written in a file: a 32-hex id as is, any other text as a key."""
+    return value if _HEX_ID.match(value) else key_to_event_id(value)
+
+
+def interval_from_json(data: Mapping[str, Any]) -> DateInterval:
+    return DateInterval(
+        text=data["text"],
+        start=None if data.get("from") is None else date.fromisoformat(data["from"]),
+        until=None if data.get("until") is None else date.fromisoformat(data["until"]),
+        how=data.get("how", ""),
+    )
+
+
+def interval_to_json(interval: DateInterval | None) -> dict[str, Any] | None:
+    if interval is None:
+        return None
+    return {**interval.as_json(), "how": interval.how}
+
+
+def source_from_json(data: Any, where: str) -> Source:
+    if not isinstance(data, Mapping) or not str(data.get("title") or "").strip():
+        msg = f"{where}: 'source' must be an object with a non-empty 'title'"
+        raise ImportError_(msg)
+    published = data.get("published")
+    return Source(
+        title=data["title"],
+        publisher=data.get("publisher"),
+        published=None if not published else parse_day(published),
+        url=data.get("url"),
+        quote=data.get("quote"),
+    )
+
+
+def export_line(event: Recorded) -> dict[str, Any]:
+    fields = dict(event.fields)
+    if event.type == EVENT_CORRECTED:
+        changes = dict(fields["changes"])
+        if "effective" in changes:
+            changes["effective"] = interval_to_json(changes["effective"])
+        fields["changes"] = changes
+    return {
+        "position": event.position,
+        "event_id": event.event_id,
+        "entity_id": UUID(event.entity_id).hex,
+        "type": event.type,
+        "recorded_at": event.recorded_at.isoformat(),
+        "effective": interval_to_json(event.effective),
+        "source": event.source.as_json(),
+        "correlation_id": event.correlation_id,
+        **fields,
+    }
+
+
+def export(app: SanctionsApp, out: IO[str]) -> int:
+    count = 0
+    for event in app.iter_recorded():
+        out.write(json.dumps(export_line(event), ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    return count
+
+
+def read_lines(lines: Iterable[str], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{name}:{number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as error:
+            msg = f"{where}: not valid JSON ({error.msg})"
+            raise ImportError_(msg) from None
+        if not isinstance(data, dict):
+            msg = f"{where}: each line must be a JSON object"
+            raise ImportError_(msg)
+        yield where, data
+
+
+class JsonlImporter:
+    """Applies JSON Lines events through the same aggregate commands users append with."""
+
+    def __init__(self, app: SanctionsApp) -> None:
+        self.app = app
+        self.session = ImportSession(app)
+        self.names: dict[str, UUID] = {}
+        self.seen = 0
+
+    def import_lines(
+        self,
+        lines: Iterable[str],
+        name: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Apply every line, then save them all in one transaction. Returns events added."""
+        for where, data in read_lines(lines, name):
+            try:
+                self.apply(data, where)
+            except DomainError as error:
+                if isinstance(error, ImportError_) or str(error).startswith(where):
+                    raise
+                raise type(error)(f"{where}: {error}") from None
+            self.seen += 1
+            if progress is not None and self.seen % 1000 == 0:
+                progress(self.seen, self.session.pending())
+        return self.session.flush()
+
+    def _entity_for(self, data: Mapping[str, Any], where: str) -> Entity:
+        if data.get("entity_id"):
+            entity_id = UUID(str(data["entity_id"]))
+        else:
+            ref = data.get("entity")
+            if not isinstance(ref, str) or not ref.strip():
+                msg = f"{where}: 'entity' (a name, alias or identifier) is required"
+                raise ImportError_(msg)
+            found = self.names.get(ref.casefold())
+            if found is None:
+                matches = self.session.find_label(ref)
+                if not matches:
+                    found = self.app.find(ref)
+                elif len(matches) > 1:
+                    msg = f"{where}: entity {ref!r} is ambiguous; use 'entity_id'"
+                    raise ImportError_(msg)
+                else:
+                    found = matches[0]
+            entity_id = found
+        entity = self.session.entity(entity_id)
+        if entity is None:
+            msg = f"{where}: entity {str(data.get('entity') or entity_id)!r} is not on record"
+            raise ImportError_(msg)
+        return entity
+
+    def apply(self, data: Mapping[str, Any], where: str) -> None:
+        event_type = data.get("type")
+        if event_type not in ALL_TYPES:
+            msg = f"{where}: type {event_type!r} is not one of {', '.join(ALL_TYPES)}"
+            raise ImportError_(msg)
+        if not data.get("event_id") and not data.get("key"):
+            msg = f"{where}: each line needs a 'key' (or the 'event_id' of an export)"
+            raise ImportError_(msg)
+        event_id = str(data.get("event_id") or key_to_event_id(str(data["key"])))
+        source = source_from_json(data.get("source"), where)
+        effective = self._effective(data, source, where)
+        recorded_at = (
+            datetime.fromisoformat(data["recorded_at"]) if data.get("recorded_at") else None
+        )
+        envelope: dict[str, Any] = {
+            "event_id": event_id,
+            "effective": effective,
+            "source": source,
+            "correlation_id": data.get("correlation_id") or data.get("correlation"),
+            "recorded_at": recorded_at,
+        }
+        if event_type == ENTITY_REGISTERED:
+            entity_id = (
+                UUID(str(data["entity_id"]))
+                if data.get("entity_id")
+                else key_to_entity_id(str(data["key"]))
+            )
+            entity = self.session.register(
+                entity_id=entity_id,
+                name=_text(data, "name", where) if "name" in data else _text(data, "entity", where),
+                kind=_text(data, "kind", where),
+                country=data.get("country"),
+                **envelope,
+            )
+            record_name = entity.record().name
+            self.names[record_name.casefold()] = entity.id
+            return
+        entity = self._entity_for(data, where)
+        if self.session.has_event(entity, event_id):
+            return
+        self._command(entity, str(event_type), data, envelope, where)
+        if event_type == ALIAS_ADDED:
+            self.names[str(data["alias"]).casefold()] = entity.id
+
+    def _effective(
+        self, data: Mapping[str, Any], source: Source, where: str
+    ) -> DateInterval | None:
+        if isinstance(data.get("effective"), Mapping):
+            return interval_from_json(data["effective"])
+        if data.get("type") == EVENT_RETRACTED and "date" not in data:
+            return None
+        text = data.get("date")
+        if not isinstance(text, str):
+            msg = (
+                f"{where}: 'date' (text such as '2013', 'early 2000s' or 'in the past') is required"
+            )
+            raise ImportError_(msg)
+        try:
+            return parse_date(text, published=source.published)
+        except InvalidDateError as error:
+            msg = f"{where}: {error}"
+            raise InvalidDateError(msg) from None
+
+    def _command(
+        self,
+        entity: Entity,
+        event_type: str,
+        data: Mapping[str, Any],
+        envelope: dict[str, Any],
+        where: str,
+    ) -> None:
+        if event_type == ALIAS_ADDED:
+            entity.add_alias(_text(data, "alias", where), **envelope)
+        elif event_type == IDENTIFIER_ADDED:
+            entity.add_identifier(_text(data, "identifier", where), **envelope)
+        elif event_type == SANCTION_IMPOSED:
+            entity.impose(
+                _text(data, "authority", where),
+                _text(data, "program", where),
+                data.get("reason"),
+                **envelope,
+            )
+        elif event_type in ENDINGS:
+            entity.end_measure(event_type, self._measure(entity, data, where), **envelope)
+        elif event_type == SANCTION_WAIVED:
+            entity.waive(self._measure(entity, data, where), **envelope)
+        elif event_type == WAIVER_ENDED:
+            entity.end_waiver(self._measure(entity, data, where), **envelope)
+        elif event_type == DELISTING_REQUESTED:
+            entity.request_delisting(
+                _text(data, "requested_by", where), data.get("forum"), **envelope
+            )
+        elif event_type == DELISTING_DECIDED:
+            request = data.get("request_id")
+            entity.decide_delisting(
+                reference(str(request)) if request else None,
+                _text(data, "outcome", where),
+                **envelope,
+            )
+        elif event_type == NEGOTIATION_MENTIONED:
+            entity.mention_negotiation(_text(data, "forum", where), data.get("summary"), **envelope)
+        elif event_type == EVENT_CORRECTED:
+            changes = dict(data.get("changes") or {})
+            if isinstance(changes.get("effective"), Mapping):
+                changes["effective"] = interval_from_json(changes["effective"])
+            elif isinstance(changes.get("effective"), str):
+                changes["effective"] = parse_date(
+                    changes["effective"], published=envelope["source"].published
+                )
+            entity.correct(reference(_text(data, "target", where)), changes, **envelope)
+        elif event_type == EVENT_RETRACTED:
+            entity.retract(
+                reference(_text(data, "target", where)), _text(data, "reason", where), **envelope
+            )
+        else:
+            entity.report_activity(_text(data, "summary", where), **envelope)
+
+    def _measure(self, entity: Entity, data: Mapping[str, Any], where: str) -> str:
+        measure = data.get("measure_id")
+        if measure:
+            return reference(str(measure))
+        try:
+            return entity.infer_measure(str(data["type"]))
+        except RuleViolationError as error:
+            msg = f"{where}: {error}"
+            raise RuleViolationError(msg) from None
+
+
+def _text(data: Mapping[str, Any], name: str, where: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{where}: {name!r} is required and must be non-empty text"
+        raise ImportError_(msg)
+    return value

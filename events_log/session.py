@@ -1,0 +1,119 @@
+"""A write session for imports: many commands over many entities, saved together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.dates import DateInterval
+from domain.entity import Entity, register
+from domain.label import Label, label_id, label_key
+from domain.record import Source
+from events_log.app import SanctionsApp
+
+
+class ImportSession:
+    """Pending aggregates for a batch of commands; ``flush`` saves them in one transaction."""
+
+    def __init__(self, app: SanctionsApp) -> None:
+        self.app = app
+        self.entities: dict[UUID, Entity] = {}
+        self.labels: dict[UUID, Label] = {}
+        self.events_added = 0
+
+    def entity(self, entity_id: UUID) -> Entity | None:
+        entity = self.entities.get(entity_id)
+        if entity is not None:
+            return entity
+        try:
+            loaded: Any = self.app.repository.get(entity_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(loaded, Entity)
+        self.entities[entity_id] = loaded
+        return loaded
+
+    def register(
+        self,
+        *,
+        entity_id: UUID,
+        name: str,
+        kind: str,
+        country: str | None,
+        effective: DateInterval | None,
+        source: Source,
+        event_id: str | None = None,
+        correlation_id: str | None = None,
+        recorded_at: datetime | None = None,
+    ) -> Entity:
+        """The entity with this id, registered now unless it already is."""
+        existing = self.entity(entity_id)
+        if existing is not None:
+            return existing
+        entity = register(
+            name=name,
+            kind=kind,
+            country=country,
+            source=source,
+            effective=effective,
+            entity_id=entity_id,
+            event_id=event_id,
+            correlation_id=correlation_id,
+            recorded_at=recorded_at,
+        )
+        self.entities[entity_id] = entity
+        return entity
+
+    def has_event(self, entity: Entity, event_id: str) -> bool:
+        return any(e.event_id == event_id for e in entity.events)
+
+    def act(self, entity: Entity, action: Callable[[Entity], Any]) -> None:
+        action(entity)
+
+    def find_label(self, text: str) -> list[UUID]:
+        label = self._label(text)
+        return [] if label is None else [UUID(e) for e in label.entity_ids]
+
+    def _label(self, text: str) -> Label | None:
+        key = label_id(text)
+        label = self.labels.get(key)
+        if label is not None:
+            return label
+        try:
+            loaded: Any = self.app.repository.get(key)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(loaded, Label)
+        self.labels[key] = loaded
+        return loaded
+
+    def _claim(self, entity: Entity) -> None:
+        record = entity.record()
+        texts = {label_key(t): t for t in (record.name, *record.aliases, *record.identifiers)}
+        for text in texts.values():
+            label = self._label(text)
+            if label is None:
+                label = Label.create(text)
+                self.labels[label.id] = label
+            label.claim(str(entity.id), text)
+
+    def pending(self) -> int:
+        return sum(len(e.pending_events) for e in self.entities.values())
+
+    def flush(self) -> int:
+        """Save every pending event in one transaction; returns how many entity events."""
+        dirty = [e for e in self.entities.values() if e.pending_events]
+        for entity in dirty:
+            self._claim(entity)
+        added = sum(len(e.pending_events) for e in dirty)
+        objects: Sequence[Any] = [*dirty, *(x for x in self.labels.values() if x.pending_events)]
+        if objects:
+            self.app.save(*objects)
+        self.events_added += added
+        self.entities.clear()
+        self.labels.clear()
+        return added

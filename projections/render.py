@@ -1,0 +1,383 @@
+"""The JSON contract (DESIGN.md §8) and the tables a person reads, from the views."""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+from domain.dates import DateInterval
+from domain.record import EntityRecord, Recorded
+from domain.status import Annotation, MeasureAt, Status, StatusAt
+from events_log.jsonl import export_line, interval_to_json
+from projections.views import EntityView, HistoryEntry, Horizon, ReplayStep
+
+WIDTH = 80
+
+
+def date_json(interval: DateInterval | None) -> dict[str, Any] | None:
+    return None if interval is None else interval.as_json()
+
+
+def horizon_json(horizon: Horizon) -> dict[str, Any]:
+    return {
+        "recorded_by": None if horizon.recorded_by is None else horizon.recorded_by.isoformat(),
+        "reported_by": None if horizon.reported_by is None else horizon.reported_by.isoformat(),
+    }
+
+
+def as_of_json(as_of: DateInterval) -> dict[str, Any]:
+    data = as_of.as_json()
+    return {"input": data["text"], "from": data["from"], "until": data["until"]}
+
+
+def entity_head_json(record: EntityRecord) -> dict[str, Any]:
+    return {
+        "entity_id": record.entity_id.replace("-", ""),
+        "name": record.name,
+        "kind": record.kind,
+        "country": record.country,
+        "aliases": list(record.aliases),
+        "identifiers": list(record.identifiers),
+    }
+
+
+def measure_json(measure: MeasureAt) -> dict[str, Any]:
+    record = measure.measure
+    return {
+        "measure_id": record.measure_id,
+        "authority": record.authority,
+        "program": record.program,
+        "state": measure.state,
+        "possible_states": measure.sorted_possible(),
+        "imposed": date_json(record.imposition.effective),
+        "ended": date_json(record.ending.effective) if record.ending else None,
+    }
+
+
+def _annotation_json(annotation: Annotation, *fields: str) -> dict[str, Any]:
+    event = annotation.event
+    data: dict[str, Any] = {"event_id": event.event_id}
+    for name in fields:
+        data[name] = event.get(name)
+    data["date"] = date_json(event.effective)
+    data["certain"] = annotation.certain
+    return data
+
+
+def change_json(event: Recorded, within: tuple[int, int] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "event_id": event.event_id,
+        "type": event.type,
+        "date": date_json(event.effective),
+    }
+    if event.get("measure_id"):
+        data["measure_id"] = event.get("measure_id")
+    return data
+
+
+def entity_json(view: EntityView) -> dict[str, Any]:
+    at_end = view.at_end
+    return {
+        **entity_head_json(view.record),
+        "status": at_end.status.value,
+        "possible_statuses": at_end.possible_statuses,
+        "status_at_start": view.at_start.status.value,
+        "possible_statuses_at_start": view.at_start.possible_statuses,
+        "changed_within": [change_json(e) for e in view.changed_within],
+        "measures": [measure_json(m) for m in at_end.measures],
+        "pending_delisting_requests": [
+            _annotation_json(a, "requested_by", "forum") for a in at_end.pending_requests
+        ],
+        "negotiations": [_annotation_json(a, "forum", "summary") for a in at_end.negotiations],
+        "activities": [_annotation_json(a, "summary") for a in at_end.activities],
+    }
+
+
+def status_json(
+    views: Sequence[EntityView], as_of: DateInterval, horizon: Horizon
+) -> dict[str, Any]:
+    return {
+        "as_of": as_of_json(as_of),
+        **horizon_json(horizon),
+        "entities": [entity_json(v) for v in views],
+    }
+
+
+def status_word(status: StatusAt) -> str:
+    if status.status is Status.UNCERTAIN:
+        return "uncertain: " + " or ".join(status.possible_statuses)
+    return status.status.value
+
+
+def _cell(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "~"
+
+
+def status_table(views: Sequence[EntityView], as_of: DateInterval, horizon: Horizon) -> str:
+    lines = [_as_of_heading(as_of, horizon), ""]
+    name_width = 34
+    lines.append(f"{'ENTITY':<{name_width}} STATUS")
+    for item in views:
+        status = status_word(item.at_end)
+        lines.append(f"{_cell(item.record.name, name_width):<{name_width}} {status}")
+        notes = []
+        if _is_period(as_of) and item.at_start.possible_statuses != item.at_end.possible_statuses:
+            notes.append(f"at start: {status_word(item.at_start)}")
+        if item.changed_within:
+            notes.append(f"{len(item.changed_within)} change(s) may fall within")
+        pending = item.at_end.pending_requests
+        if pending:
+            certain = "" if all(a.certain for a in pending) else " (uncertain)"
+            notes.append(f"delisting requested{certain}")
+        for note in notes:
+            lines.append(f"{'':<{name_width}}   {note}")
+    if not views:
+        lines.append("(no entities)")
+    return "\n".join(lines)
+
+
+def _is_period(as_of: DateInterval) -> bool:
+    return not as_of.is_day
+
+
+def _as_of_heading(as_of: DateInterval, horizon: Horizon) -> str:
+    if as_of.is_day:
+        text = f"Status as of the end of {as_of.canonical()}"
+    else:
+        assert as_of.last_day is not None
+        assert as_of.start is not None
+        text = (
+            f"Status at the end of {as_of.text} ({as_of.start.isoformat()} .. "
+            f"{as_of.last_day.isoformat()})"
+        )
+    if horizon.recorded_by is not None:
+        text += f"; recorded by {horizon.recorded_by.isoformat()}"
+    if horizon.reported_by is not None:
+        text += f"; published by {horizon.reported_by.isoformat()}"
+    return text
+
+
+def _wrap(text: str, indent: int) -> list[str]:
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2)
+    ) or [" " * indent]
+
+
+def detail_block(item: EntityView) -> str:
+    record = item.record
+    at_end = item.at_end
+    lines = [f"{record.name} ({record.kind}{', ' + record.country if record.country else ''})"]
+    if record.aliases:
+        lines += _wrap("aka: " + "; ".join(record.aliases), 2)
+    if record.identifiers:
+        lines += _wrap("ids: " + ", ".join(record.identifiers), 2)
+    lines += _wrap(f"status: {status_word(at_end)}", 2)
+    if item.at_start.status is not at_end.status or item.changed_within:
+        lines += _wrap(f"at start of period: {status_word(item.at_start)}", 2)
+    for event in item.changed_within:
+        lines += _wrap(f"may fall within: {_event_phrase(event)}", 4)
+    for measure in at_end.measures:
+        ended = measure.measure.ending
+        lines += _wrap(
+            f"measure {measure.measure.measure_id[:8]} {measure.measure.label()}: "
+            f"{measure.state}"
+            + ("" if len(measure.possible) == 1 else f" ({' or '.join(measure.sorted_possible())})")
+            + f"; imposed {_date(measure.measure.imposition.effective)}"
+            + (f"; ended {_date(ended.effective)}" if ended else ""),
+            2,
+        )
+    for annotation in at_end.pending_requests:
+        event = annotation.event
+        lines += _wrap(
+            f"pending delisting request by {event.get('requested_by')}, "
+            f"{_date(event.effective)}{'' if annotation.certain else ' (may not be made yet)'}",
+            2,
+        )
+    for annotation in at_end.negotiations:
+        event = annotation.event
+        lines += _wrap(
+            f"negotiation: {event.get('forum')}, {_date(event.effective)}"
+            + ("" if annotation.certain else " (may be later)"),
+            2,
+        )
+    if at_end.activities:
+        lines += _wrap(f"reported activities: {len(at_end.activities)} (see history)", 2)
+    return "\n".join(lines)
+
+
+def _date(interval: DateInterval | None) -> str:
+    return "undated" if interval is None else interval.describe()
+
+
+def _event_phrase(event: Recorded) -> str:
+    return f"{event.type.replace('_', ' ')} {_date(event.effective)}"
+
+
+def status_csv(views: Sequence[EntityView]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "entity_id",
+            "name",
+            "status",
+            "possible_statuses",
+            "status_at_start",
+            "measures",
+            "pending_delisting_requests",
+            "identifiers",
+        ]
+    )
+    for item in views:
+        writer.writerow(
+            [
+                item.record.entity_id.replace("-", ""),
+                item.record.name,
+                item.at_end.status.value,
+                "|".join(item.at_end.possible_statuses),
+                item.at_start.status.value,
+                "|".join(f"{m.measure.label()}={m.state}" for m in item.at_end.measures),
+                len(item.at_end.pending_requests),
+                "|".join(item.record.identifiers),
+            ]
+        )
+    return out.getvalue().rstrip("\n")
+
+
+def event_json(event: Recorded) -> dict[str, Any]:
+    """An event with its envelope and own fields, as ``log`` and ``history`` print it."""
+    data = export_line(event)
+    data["effective"] = None if event.effective is None else interval_to_json(event.effective)
+    return data
+
+
+def history_json(record: EntityRecord, entries: Sequence[HistoryEntry]) -> dict[str, Any]:
+    events = []
+    for entry in entries:
+        data = event_json(entry.event)
+        data["belief"] = entry.belief
+        if entry.believed is not None and entry.belief == "corrected":
+            data["corrected_to"] = {
+                "effective": interval_to_json(entry.believed.effective),
+                **{k: v for k, v in entry.believed.fields.items() if v != entry.event.get(k)},
+            }
+        events.append(data)
+    return {"entity": entity_head_json(record), "events": events}
+
+
+def _describe(event: Recorded) -> str:
+    kind = event.type
+    get = event.get
+    if kind == "sanction_imposed":
+        return f"imposed: {get('authority')} / {get('program')}" + (
+            f" ({get('reason')})" if get("reason") else ""
+        )
+    if kind in ("sanction_lapsed", "sanction_lifted", "sanction_waived", "waiver_ended"):
+        word = kind.removeprefix("sanction_").replace("_", " ")
+        return f"{word}: measure {str(get('measure_id'))[:8]}"
+    if kind == "delisting_requested":
+        return f"delisting requested by {get('requested_by')}" + (
+            f" ({get('forum')})" if get("forum") else ""
+        )
+    if kind == "delisting_decided":
+        return f"delisting {get('outcome')}: request {str(get('request_id'))[:8]}"
+    if kind == "negotiation_mentioned":
+        return f"negotiation: {get('forum')}" + (f": {get('summary')}" if get("summary") else "")
+    if kind == "activity_reported":
+        return f"activity: {get('summary')}"
+    if kind == "entity_registered":
+        return f"registered: {get('name')} ({get('kind')})"
+    if kind == "alias_added":
+        return f"alias: {get('alias')}"
+    if kind == "identifier_added":
+        return f"identifier: {get('identifier')}"
+    if kind == "event_corrected":
+        changes = ", ".join(
+            f"{k}={v.text if isinstance(v, DateInterval) else v}"
+            for k, v in (get("changes") or {}).items()
+        )
+        return f"correction of {str(get('target'))[:8]}: {changes}"
+    if kind == "event_retracted":
+        return f"retraction of {str(get('target'))[:8]}: {get('reason')}"
+    return kind
+
+
+def _source_line(event: Recorded) -> str:
+    source = event.source
+    published = f", {source.published.isoformat()}" if source.published else ""
+    return f"source: {source.title}{published}"
+
+
+def history_table(record: EntityRecord, entries: Sequence[HistoryEntry]) -> str:
+    lines = [f"History of {record.name}", ""]
+    for entry in entries:
+        event = entry.event
+        mark = {"current": "", "corrected": " [corrected]", "retracted": " [retracted]"}[
+            entry.belief
+        ]
+        lines.append(f"{_date(event.effective)}  {event.event_id[:8]}{mark}")
+        lines += _wrap(_describe(event), 4)
+        if entry.belief == "corrected" and entry.believed is not None:
+            lines += _wrap(
+                f"now believed: {_date(entry.believed.effective)}; {_describe(entry.believed)}", 4
+            )
+        lines += _wrap(_source_line(event), 4)
+        if event.source.quote:
+            lines += _wrap(f'"{event.source.quote}"', 6)
+    if not entries:
+        lines.append("(no events)")
+    return "\n".join(lines)
+
+
+def replay_table(steps: Sequence[ReplayStep]) -> str:
+    lines = []
+    for step in steps:
+        lines.append(f"{_date(step.event.effective)}  {step.record.name}")
+        lines += _wrap(_describe(step.event), 4)
+        lines += _wrap(f"-> {status_word(step.after)}", 4)
+    if not steps:
+        lines.append("(no events in range)")
+    return "\n".join(lines)
+
+
+def replay_json(steps: Sequence[ReplayStep]) -> dict[str, Any]:
+    return {
+        "steps": [
+            {
+                "entity_id": step.record.entity_id.replace("-", ""),
+                "name": step.record.name,
+                "event": event_json(step.event),
+                "status_after": step.after.status.value,
+                "possible_statuses_after": step.after.possible_statuses,
+            }
+            for step in steps
+        ]
+    }
+
+
+def log_table(events: Sequence[Recorded], names: dict[str, str]) -> str:
+    lines = [f"{'POS':>5} {'RECORDED (UTC)':<19} {'ENTITY':<22} EVENT"]
+    for event in events:
+        recorded = event.recorded_at.strftime("%Y-%m-%d %H:%M:%S")
+        name = _cell(names.get(event.entity_id, event.entity_id[:8]), 22)
+        lines.append(
+            f"{event.position or 0:>5} {recorded:<19} {name:<22} "
+            + _cell(f"{event.type} {event.event_id[:8]}", WIDTH - 49)
+        )
+    return "\n".join(lines)
+
+
+def entities_table(records: Sequence[EntityRecord]) -> str:
+    lines = [f"{'ID':<8} {'KIND':<10} {'NAME':<34} ALIASES / IDENTIFIERS"]
+    for record in records:
+        extra = "; ".join([*record.aliases, *record.identifiers])
+        lines.append(
+            f"{record.entity_id.replace('-', '')[:8]:<8} {_cell(record.kind, 10):<10} "
+            f"{_cell(record.name, 34):<34} {_cell(extra, WIDTH - 55)}"
+        )
+    if not records:
+        lines.append("(no entities)")
+    return "\n".join(lines)

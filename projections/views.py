@@ -1,0 +1,175 @@
+"""Read side: status as of a date, history, replay and the log, folded from events.
+
+Effective time (``as_of``), record time (``recorded_by``) and publication time
+(``reported_by``) are three separate arguments, never one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from uuid import UUID
+
+import attrs
+
+from domain.dates import DateInterval
+from domain.errors import InvalidDateError
+from domain.record import (
+    DELISTING_DECIDED,
+    DELISTING_REQUESTED,
+    IDENTITY_TYPES,
+    MEASURE_STEPS,
+    META_TYPES,
+    SANCTION_IMPOSED,
+    EntityRecord,
+    Recorded,
+    believe,
+    build_record,
+)
+from domain.status import StatusAt, cut_after, first_day, last_day, may_fall_within, status_at
+from events_log.app import SanctionsApp
+
+# Events that change a measure's state or a request's standing.
+CHANGES = frozenset({SANCTION_IMPOSED, *MEASURE_STEPS, DELISTING_REQUESTED, DELISTING_DECIDED})
+
+
+@attrs.frozen
+class Horizon:
+    """What the store knew: events recorded by an instant and published by a day."""
+
+    recorded_by: datetime | None = None
+    reported_by: date | None = None
+
+    def admits(self, event: Recorded) -> bool:
+        if self.recorded_by is not None and event.recorded_at > self.recorded_by:
+            return False
+        return self.reported_by is None or event.reported_on <= self.reported_by
+
+
+def as_of_bounds(as_of: DateInterval) -> tuple[int, int]:
+    """The cuts at the start and at the end of an as-of period."""
+    if as_of.start is None or as_of.until is None:
+        msg = f"as-of date {as_of.text!r} must have both ends (a day, month, year or range)"
+        raise InvalidDateError(msg)
+    return as_of.start.toordinal(), as_of.until.toordinal()
+
+
+@attrs.frozen
+class EntityView:
+    """An entity's status over an as-of period: at its end, at its start, and between."""
+
+    record: EntityRecord
+    at_end: StatusAt
+    at_start: StatusAt
+    changed_within: list[Recorded]
+
+
+def visible(events: Iterable[Recorded], horizon: Horizon) -> list[Recorded]:
+    return [e for e in events if horizon.admits(e)]
+
+
+def record_of(entity_id: str, events: Sequence[Recorded], horizon: Horizon) -> EntityRecord:
+    return build_record(entity_id, believe(visible(events, horizon)).facts, strict=False)
+
+
+def view(record: EntityRecord, as_of: DateInterval) -> EntityView:
+    start, end = as_of_bounds(as_of)
+    within = [f for f in record.facts if f.type in CHANGES and may_fall_within(f, start, end)]
+    return EntityView(
+        record=record,
+        at_end=status_at(record, end),
+        at_start=status_at(record, start),
+        changed_within=sorted(within, key=effective_key),
+    )
+
+
+def entity_view(
+    app: SanctionsApp, entity_id: UUID, as_of: DateInterval, horizon: Horizon
+) -> EntityView:
+    return view(record_of(str(entity_id), app.entity_events(entity_id), horizon), as_of)
+
+
+def all_records(app: SanctionsApp, horizon: Horizon) -> list[EntityRecord]:
+    """Every entity's record, folded from one pass over the log."""
+    grouped: dict[str, list[Recorded]] = {}
+    for event in app.iter_recorded():
+        grouped.setdefault(event.entity_id, []).append(event)
+    records = [record_of(entity_id, events, horizon) for entity_id, events in grouped.items()]
+    return [r for r in records if r.name]
+
+
+def effective_key(event: Recorded) -> tuple[int, int, int]:
+    return (first_day(event.effective), last_day(event.effective), event.version or 0)
+
+
+@attrs.frozen
+class HistoryEntry:
+    event: Recorded
+    belief: str
+    believed: Recorded | None
+
+
+def history(events: Sequence[Recorded], horizon: Horizon) -> list[HistoryEntry]:
+    """Every visible event in effective order; corrections and retractions follow their target."""
+    shown = visible(events, horizon)
+    belief = believe(shown)
+    believed = {f.event_id: f for f in belief.facts}
+    by_id = {e.event_id: e for e in shown}
+    primary = sorted(
+        (e for e in shown if e.type not in META_TYPES),
+        key=lambda e: effective_key(believed.get(e.event_id) or e),
+    )
+    followers: dict[str, list[Recorded]] = {}
+    for event in shown:
+        if event.type in META_TYPES:
+            target = event.get("target")
+            while target in by_id and by_id[target].type in META_TYPES:
+                target = by_id[target].get("target")
+            followers.setdefault(target, []).append(event)
+    entries: list[HistoryEntry] = []
+    for event in primary:
+        entries.append(
+            HistoryEntry(
+                event, belief.belief.get(event.event_id, "current"), believed.get(event.event_id)
+            )
+        )
+        for follower in followers.get(event.event_id, []):
+            entries.append(
+                HistoryEntry(follower, belief.belief.get(follower.event_id, "current"), None)
+            )
+    return entries
+
+
+@attrs.frozen
+class ReplayStep:
+    record: EntityRecord
+    event: Recorded
+    after: StatusAt
+
+
+def replay_cut(event: Recorded) -> int:
+    """The first cut at which the event has surely happened (or may have, if open-ended)."""
+    latest = last_day(event.effective)
+    if event.effective is not None and event.effective.until is not None:
+        return latest + 1
+    earliest = first_day(event.effective)
+    return earliest + 1 if event.effective is not None and event.effective.start else latest
+
+
+def replay(
+    records: Sequence[EntityRecord], start: date | None, end: date | None
+) -> list[ReplayStep]:
+    """Each entity's events in effective order, with the status once each has happened."""
+    steps: list[ReplayStep] = []
+    low = start.toordinal() if start else None
+    high = cut_after(end) if end else None
+    for record in records:
+        for event in record.facts:
+            if event.type in IDENTITY_TYPES:
+                continue
+            if low is not None and last_day(event.effective) < low:
+                continue
+            if high is not None and first_day(event.effective) >= high:
+                continue
+            steps.append(ReplayStep(record, event, status_at(record, replay_cut(event))))
+    return sorted(steps, key=lambda s: (*effective_key(s.event), s.record.name))
