@@ -29,6 +29,8 @@ from projections import render
 from projections.views import (
     Horizon,
     all_records,
+    diff,
+    explain,
     history,
     record_of,
     replay,
@@ -131,6 +133,22 @@ def build_parser() -> Parser:
     _store_option(ent)
     ent.add_argument("query", nargs="?", metavar="QUERY")
     ent.add_argument("--format", choices=("table", "json"), default="table")
+
+    why = commands.add_parser(
+        "explain", help="why an entity has its status: the deciding events and sources"
+    )
+    _store_option(why)
+    why.add_argument("name", metavar="NAME")
+    _views_options(why)
+    why.add_argument("--format", choices=("table", "json"), default="table")
+
+    dif = commands.add_parser("diff", help="entities whose status changed between two dates")
+    _store_option(dif)
+    dif.add_argument("names", nargs="*", metavar="NAME", help="entities (default: all)")
+    dif.add_argument("--from", dest="start", required=True, metavar="D")
+    dif.add_argument("--to", dest="end", required=True, metavar="D")
+    _views_options(dif, as_of=False)
+    dif.add_argument("--format", choices=("table", "json"), default="table")
 
     log = commands.add_parser("log", help="the whole log in recorded order")
     _store_option(log)
@@ -537,6 +555,34 @@ def _append_fix(
     return 0
 
 
+def cmd_explain(args: argparse.Namespace, ctx: Context) -> int:
+    as_of = parse_as_of(args.as_of, ctx)
+    horizon = parse_horizon(args)
+    app = open_app(args.store, ctx)
+    (record,) = _records_for(app, [args.name], horizon)
+    explanation = explain(view(record, as_of))
+    if args.format == "json":
+        data = render.explain_json(explanation, as_of, horizon)
+        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        ctx.print(render.explain_table(explanation, as_of, horizon))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
+    start = parse_as_of(args.start, ctx)
+    end = parse_as_of(args.end, ctx)
+    horizon = parse_horizon(args)
+    app = open_app(args.store, ctx)
+    changes = diff(_records_for(app, args.names, horizon), start, end)
+    if args.format == "json":
+        data = render.diff_json(changes, start, end, horizon)
+        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        ctx.print(render.diff_table(changes, start, end, horizon))
+    return 0
+
+
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     from events_log.jsonl import JsonlImporter
 
@@ -611,6 +657,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "export": cmd_export,
     "entities": cmd_entities,
     "log": cmd_log,
+    "explain": cmd_explain,
+    "diff": cmd_diff,
 }
 
 

@@ -96,7 +96,6 @@ def export_line(event: Recorded) -> dict[str, Any]:
             changes["effective"] = interval_to_json(changes["effective"])
         fields["changes"] = changes
     return {
-        "position": event.position,
         "event_id": event.event_id,
         "entity_id": UUID(event.entity_id).hex,
         "type": event.type,
@@ -232,9 +231,10 @@ class JsonlImporter:
     def _effective(
         self, data: Mapping[str, Any], source: Source, where: str
     ) -> DateInterval | None:
-        if isinstance(data.get("effective"), Mapping):
-            return interval_from_json(data["effective"])
-        if data.get("type") == EVENT_RETRACTED and "date" not in data:
+        if "effective" in data:  # an exported line: the interval exactly as stored
+            effective = data["effective"]
+            return interval_from_json(effective) if isinstance(effective, Mapping) else None
+        if data.get("type") in (EVENT_CORRECTED, EVENT_RETRACTED) and "date" not in data:
             return None
         text = data.get("date")
         if not isinstance(text, str):

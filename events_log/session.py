@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import heapq
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -71,9 +72,6 @@ class ImportSession:
     def has_event(self, entity: Entity, event_id: str) -> bool:
         return any(e.event_id == event_id for e in entity.events)
 
-    def act(self, entity: Entity, action: Callable[[Entity], Any]) -> None:
-        action(entity)
-
     def find_label(self, text: str) -> list[UUID]:
         label = self._label(text)
         return [] if label is None else [UUID(e) for e in label.entity_ids]
@@ -109,11 +107,23 @@ class ImportSession:
         dirty = [e for e in self.entities.values() if e.pending_events]
         for entity in dirty:
             self._claim(entity)
-        added = sum(len(e.pending_events) for e in dirty)
-        objects: Sequence[Any] = [*dirty, *(x for x in self.labels.values() if x.pending_events)]
+        events = in_recorded_order([e.collect_events() for e in dirty])
+        added = len(events)
+        labels = [x for x in self.labels.values() if x.pending_events]
+        objects: Sequence[Any] = [*events, *labels]
         if objects:
             self.app.save(*objects)
         self.events_added += added
         self.entities.clear()
         self.labels.clear()
         return added
+
+
+def in_recorded_order(streams: Sequence[Sequence[Any]]) -> list[Any]:
+    """Merge each aggregate's new events into one sequence ordered by record time.
+
+    Each stream stays in version order; across aggregates the earlier timestamp goes first,
+    so the log keeps the order in which the events were made (or, for an imported export,
+    the order in which the original store recorded them).
+    """
+    return list(heapq.merge(*streams, key=lambda event: event.timestamp))

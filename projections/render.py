@@ -12,7 +12,15 @@ from domain.dates import DateInterval
 from domain.record import EntityRecord, Recorded
 from domain.status import Annotation, MeasureAt, Status, StatusAt
 from events_log.jsonl import export_line, interval_to_json
-from projections.views import EntityView, HistoryEntry, Horizon, ReplayStep
+from projections.views import (
+    Change,
+    Deciding,
+    EntityView,
+    Explanation,
+    HistoryEntry,
+    Horizon,
+    ReplayStep,
+)
 
 WIDTH = 80
 
@@ -249,7 +257,7 @@ def status_csv(views: Sequence[EntityView]) -> str:
 
 def event_json(event: Recorded) -> dict[str, Any]:
     """An event with its envelope and own fields, as ``log`` and ``history`` print it."""
-    data = export_line(event)
+    data = {"position": event.position, **export_line(event)}
     data["effective"] = None if event.effective is None else interval_to_json(event.effective)
     return data
 
@@ -380,4 +388,129 @@ def entities_table(records: Sequence[EntityRecord]) -> str:
         )
     if not records:
         lines.append("(no entities)")
+    return "\n".join(lines)
+
+
+def _quote_lines(event: Recorded, indent: int) -> list[str]:
+    lines = _wrap(_source_line(event), indent)
+    if event.source.quote:
+        lines += _wrap(f'"{event.source.quote}"', indent + 2)
+    return lines
+
+
+def explain_summary(explanation: Explanation) -> str:
+    at_end = explanation.view.at_end
+    if at_end.status is Status.UNCERTAIN:
+        return (
+            f"uncertain: the record allows {' or '.join(at_end.possible_statuses)}, "
+            f"because {len(explanation.straddling)} event(s) may fall on either side of "
+            "the as-of point"
+        )
+    if at_end.status is Status.NOT_SANCTIONED:
+        return "not_sanctioned: no measure on record had surely begun by the as-of point"
+    return f"{at_end.status.value}: decided by the events below"
+
+
+def explain_table(explanation: Explanation, as_of: DateInterval, horizon: Horizon) -> str:
+    item = explanation.view
+    lines = [f"Why {item.record.name}: {_as_of_heading(as_of, horizon).lower()}"]
+    lines += _wrap(explain_summary(explanation), 2)
+    for entry in explanation.measures:
+        measure = entry.measure
+        lines.append("")
+        lines += _wrap(
+            f"measure {measure.measure.measure_id[:8]} {measure.measure.label()}: "
+            f"{measure.state}"
+            + (
+                "" if len(measure.possible) == 1 else f" ({' or '.join(measure.sorted_possible())})"
+            ),
+            2,
+        )
+        for deciding in entry.events:
+            word = "happened" if deciding.role == "happened" else "may or may not have happened"
+            lines += _wrap(
+                f"{word}: {_event_phrase(deciding.event)} ({deciding.event.event_id[:8]})", 4
+            )
+            lines += _quote_lines(deciding.event, 6)
+    others = [
+        d
+        for d in explanation.straddling
+        if d.event.type in ("delisting_requested", "delisting_decided")
+    ]
+    for deciding in others:
+        lines.append("")
+        lines += _wrap(f"may or may not have happened: {_event_phrase(deciding.event)}", 2)
+        lines += _quote_lines(deciding.event, 4)
+    if explanation.straddling:
+        lines.append("")
+        lines.append("  What would settle it:")
+        for deciding in explanation.straddling:
+            lines += _wrap(f"- {deciding.settle}", 4)
+    return "\n".join(lines)
+
+
+def explain_json(explanation: Explanation, as_of: DateInterval, horizon: Horizon) -> dict[str, Any]:
+    def deciding_json(deciding: Deciding) -> dict[str, Any]:
+        data = event_json(deciding.event)
+        data["role"] = deciding.role
+        if deciding.settle:
+            data["settled_by"] = deciding.settle
+        return data
+
+    return {
+        "as_of": as_of_json(as_of),
+        **horizon_json(horizon),
+        "entity": entity_json(explanation.view),
+        "summary": explain_summary(explanation),
+        "measures": [
+            {
+                "measure_id": entry.measure.measure.measure_id,
+                "state": entry.measure.state,
+                "possible_states": entry.measure.sorted_possible(),
+                "events": [deciding_json(d) for d in entry.events],
+            }
+            for entry in explanation.measures
+        ],
+        "straddling": [deciding_json(d) for d in explanation.straddling],
+    }
+
+
+def diff_json(
+    changes: Sequence[Change], start: DateInterval, end: DateInterval, horizon: Horizon
+) -> dict[str, Any]:
+    entities = []
+    for change in changes:
+        data = entity_json(change.view_to)
+        data["status_from"] = change.view_from.at_end.status.value
+        data["possible_statuses_from"] = change.view_from.at_end.possible_statuses
+        data["status_to"] = change.view_to.at_end.status.value
+        data["possible_statuses_to"] = change.view_to.at_end.possible_statuses
+        data["events_between"] = [event_json(e) for e in change.events]
+        entities.append(data)
+    return {
+        "from": as_of_json(start),
+        "to": as_of_json(end),
+        **horizon_json(horizon),
+        "entities": entities,
+    }
+
+
+def diff_table(
+    changes: Sequence[Change], start: DateInterval, end: DateInterval, horizon: Horizon
+) -> str:
+    heading = f"Changes from the end of {start.text} to the end of {end.text}"
+    if horizon.recorded_by is not None:
+        heading += f"; recorded by {horizon.recorded_by.isoformat()}"
+    if horizon.reported_by is not None:
+        heading += f"; published by {horizon.reported_by.isoformat()}"
+    lines = [heading, ""]
+    for change in changes:
+        lines.append(change.view_to.record.name)
+        lines += _wrap(
+            f"{status_word(change.view_from.at_end)} -> {status_word(change.view_to.at_end)}", 2
+        )
+        for event in change.events:
+            lines += _wrap(f"{_date(event.effective)}: {_describe(event)}", 4)
+    if not changes:
+        lines.append("(no status changed)")
     return "\n".join(lines)

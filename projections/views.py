@@ -17,6 +17,7 @@ from domain.errors import InvalidDateError
 from domain.record import (
     DELISTING_DECIDED,
     DELISTING_REQUESTED,
+    ENTITY_REGISTERED,
     IDENTITY_TYPES,
     MEASURE_STEPS,
     META_TYPES,
@@ -26,7 +27,15 @@ from domain.record import (
     believe,
     build_record,
 )
-from domain.status import StatusAt, cut_after, first_day, last_day, may_fall_within, status_at
+from domain.status import (
+    MeasureAt,
+    StatusAt,
+    cut_after,
+    first_day,
+    last_day,
+    may_fall_within,
+    status_at,
+)
 from events_log.app import SanctionsApp
 
 # Events that change a measure's state or a request's standing.
@@ -69,7 +78,16 @@ def visible(events: Iterable[Recorded], horizon: Horizon) -> list[Recorded]:
 
 
 def record_of(entity_id: str, events: Sequence[Recorded], horizon: Horizon) -> EntityRecord:
-    return build_record(entity_id, believe(visible(events, horizon)).facts, strict=False)
+    """The entity's believed record within the horizon.
+
+    An entity not yet known within the horizon keeps its present name for display, with
+    no facts: its status is then ``not_sanctioned``.
+    """
+    record = build_record(entity_id, believe(visible(events, horizon)).facts, strict=False)
+    if record.name or horizon == Horizon():
+        return record
+    known = build_record(entity_id, believe(events).facts, strict=False)
+    return attrs.evolve(record, name=known.name, kind=known.kind, country=known.country)
 
 
 def view(record: EntityRecord, as_of: DateInterval) -> EntityView:
@@ -94,8 +112,11 @@ def all_records(app: SanctionsApp, horizon: Horizon) -> list[EntityRecord]:
     grouped: dict[str, list[Recorded]] = {}
     for event in app.iter_recorded():
         grouped.setdefault(event.entity_id, []).append(event)
-    records = [record_of(entity_id, events, horizon) for entity_id, events in grouped.items()]
-    return [r for r in records if r.name]
+    return [
+        record_of(entity_id, events, horizon)
+        for entity_id, events in grouped.items()
+        if any(horizon.admits(e) and e.type == ENTITY_REGISTERED for e in events)
+    ]
 
 
 def effective_key(event: Recorded) -> tuple[int, int, int]:
@@ -173,3 +194,91 @@ def replay(
                 continue
             steps.append(ReplayStep(record, event, status_at(record, replay_cut(event))))
     return sorted(steps, key=lambda s: (*effective_key(s.event), s.record.name))
+
+
+@attrs.frozen
+class Deciding:
+    """An event behind an answer, and whether it surely happened by the as-of point."""
+
+    event: Recorded
+    role: str  # "happened", "straddles" or "not_yet"
+    settle: str | None = None
+
+
+@attrs.frozen
+class MeasureExplanation:
+    measure: MeasureAt
+    events: list[Deciding]
+
+
+@attrs.frozen
+class Explanation:
+    view: EntityView
+    measures: list[MeasureExplanation]
+    straddling: list[Deciding]
+
+
+def explain(item: EntityView) -> Explanation:
+    """Which events decide each measure's state at the end of the as-of period, and, for an
+    uncertain answer, which events straddle that point and what would settle them."""
+    cut = item.at_end.cut
+    measures: list[MeasureExplanation] = []
+    straddling: list[Deciding] = []
+    for measure in item.at_end.measures:
+        deciding: list[Deciding] = []
+        for event in measure.measure.chain():
+            earliest, latest = first_day(event.effective), last_day(event.effective)
+            if latest < cut:
+                deciding.append(Deciding(event, "happened"))
+            elif earliest < cut:
+                entry = Deciding(event, "straddles", _settle(event, cut))
+                deciding.append(entry)
+                straddling.append(entry)
+        measures.append(MeasureExplanation(measure, deciding))
+    for event in item.record.facts:
+        if event.type not in CHANGES or any(d.event == event for d in straddling):
+            continue
+        if event.type == SANCTION_IMPOSED and not any(
+            m.measure.measure.measure_id == event.event_id for m in measures
+        ):
+            continue  # surely not imposed yet: no straddle
+        earliest, latest = first_day(event.effective), last_day(event.effective)
+        if earliest < cut <= latest and event.type in (DELISTING_REQUESTED, DELISTING_DECIDED):
+            straddling.append(Deciding(event, "straddles", _settle(event, cut)))
+    return Explanation(view=item, measures=measures, straddling=straddling)
+
+
+def _settle(event: Recorded, cut: int) -> str:
+    day = date.fromordinal(cut - 1).isoformat()
+    following = date.fromordinal(cut).isoformat()
+    return (
+        f"a source dating this {event.type.replace('_', ' ')} on or before {day}, "
+        f"or on or after {following}"
+    )
+
+
+@attrs.frozen
+class Change:
+    """An entity whose status differs between two as-of points."""
+
+    view_from: EntityView
+    view_to: EntityView
+    events: list[Recorded]
+
+
+def diff(records: Sequence[EntityRecord], start: DateInterval, end: DateInterval) -> list[Change]:
+    """Entities whose status (or candidate statuses) at the end of ``start`` differs from
+    that at the end of ``end``, with the events that may fall between the two points."""
+    _, low = as_of_bounds(start)
+    _, high = as_of_bounds(end)
+    if high < low:
+        msg = f"diff --to {end.text!r} is before --from {start.text!r}"
+        raise InvalidDateError(msg)
+    changes = []
+    for record in records:
+        before, after = view(record, start), view(record, end)
+        if before.at_end.possible_statuses == after.at_end.possible_statuses:
+            continue
+        between = [f for f in record.facts if f.type in CHANGES and may_fall_within(f, low, high)]
+        changes.append(Change(before, after, sorted(between, key=effective_key)))
+    return changes
