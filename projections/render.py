@@ -125,7 +125,7 @@ def _cell(text: str, width: int) -> str:
 
 
 def status_table(views: Sequence[EntityView], as_of: DateInterval, horizon: Horizon) -> str:
-    lines = [_as_of_heading(as_of, horizon), ""]
+    lines = [*_wrap(_as_of_heading(as_of, horizon), 0), ""]
     name_width = 34
     lines.append(f"{'ENTITY':<{name_width}} STATUS")
     for item in views:
@@ -413,7 +413,7 @@ def explain_summary(explanation: Explanation) -> str:
 
 def explain_table(explanation: Explanation, as_of: DateInterval, horizon: Horizon) -> str:
     item = explanation.view
-    lines = [f"Why {item.record.name}: {_as_of_heading(as_of, horizon).lower()}"]
+    lines = _wrap(f"Why {item.record.name}: {_as_of_heading(as_of, horizon).lower()}", 0)
     lines += _wrap(explain_summary(explanation), 2)
     for entry in explanation.measures:
         measure = entry.measure
@@ -503,7 +503,7 @@ def diff_table(
         heading += f"; recorded by {horizon.recorded_by.isoformat()}"
     if horizon.reported_by is not None:
         heading += f"; published by {horizon.reported_by.isoformat()}"
-    lines = [heading, ""]
+    lines = [*_wrap(heading, 0), ""]
     for change in changes:
         lines.append(change.view_to.record.name)
         lines += _wrap(
