@@ -168,11 +168,19 @@ class Entity(Aggregate):
         fits = [m for m in record.measures if _fits(m, event_type)]
         if len(fits) == 1:
             return fits[0].measure_id
-        word = event_type.removeprefix("sanction_").replace("_", " ")
+        word = type_word(event_type)
         if not fits:
+            ended = [
+                f"{m.measure_id[:8]} {type_word(m.ending.type)} "
+                f"{m.ending.effective.text if m.ending.effective else 'undated'}"
+                for m in record.measures
+                if m.ending is not None
+            ]
             msg = (
                 f"entity {record.name!r} has no measure that a {word} can apply to "
-                f"({_fit_rule(event_type)})"
+                f"({_fit_rule(event_type)}"
+                + (f"; already ended: {', '.join(ended)}" if ended else "")
+                + ")"
             )
             raise RuleViolationError(msg)
         choices = ", ".join(f"{m.measure_id[:8]} ({m.label()})" for m in fits)

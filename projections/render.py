@@ -343,7 +343,7 @@ def history_table(record: EntityRecord, entries: Sequence[HistoryEntry]) -> str:
 def replay_table(steps: Sequence[ReplayStep]) -> str:
     lines = []
     for step in steps:
-        lines.append(f"{_date(step.event.effective)}  {step.record.name}")
+        lines += _wrap(f"{_date(step.event.effective)}  {step.record.name}", 0)
         lines += _wrap(_describe(step.event), 4)
         lines += _wrap(f"-> {status_word(step.after)}", 4)
     if not steps:
