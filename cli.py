@@ -234,6 +234,12 @@ def _append_options(sub: argparse.ArgumentParser, kind: str) -> None:
         sub.add_argument("--summary", required=True, metavar="TEXT")
     elif kind == "correction":
         sub.add_argument("--target", required=True, metavar="EVENT_ID")
+        sub.add_argument(
+            "--entity",
+            metavar="NAME",
+            help="the event concerns this entity instead: recorded as a retraction on the "
+            "old entity and the same fact on this one, with a shared correlation id",
+        )
         for option in (
             "--authority",
             "--program",
@@ -535,6 +541,27 @@ def _append_fix(
             [entity_id], lambda e: e.retract(target.event_id, args.reason, **envelope)
         )
         ctx.print(f"recorded retraction {event_ids[0][:8]} of {target.event_id[:8]}")
+        return 0
+    if args.entity is not None:
+        others = [o for o in _CORRECTION_FIELDS if getattr(args, o, None) is not None]
+        if others or args.date is not None:
+            msg = (
+                "a correction that moves an event to another entity cannot change other "
+                "fields at the same time: move it, then correct the new event"
+            )
+            raise RuleViolationError(msg)
+        reason = f"concerns another entity ({args.entity}), per {envelope['source'].title}"
+        retraction, copy = app.move_event(
+            target.event_id,
+            app.find(args.entity),
+            reason,
+            effective=None,
+            source=envelope["source"],
+        )
+        ctx.print(
+            f"recorded retraction {retraction[:8]} of {target.event_id[:8]} and "
+            f"{target.type} {copy[:8]} for {app.entity(app.find(args.entity)).record().name}"
+        )
         return 0
     changes: dict[str, Any] = {}
     if args.date is not None:

@@ -327,7 +327,55 @@ class Entity(Aggregate):
         if believe(self.events).belief.get(target) == "retracted":
             msg = f"event {target[:8]} is already retracted"
             raise RuleViolationError(msg)
+        record = self.record()
+        measure = record.measure(target)
+        if measure is not None and len(measure.chain()) > 1:
+            later = ", ".join(f"{type_word(e.type)} {e.event_id[:8]}" for e in measure.chain()[1:])
+            msg = f"imposition {target[:8]} has later events ({later}): retract those first"
+            raise RuleViolationError(msg)
+        for request in record.requests:
+            if request.request.event_id == target and request.decision is not None:
+                msg = (
+                    f"delisting request {target[:8]} has a decision "
+                    f"({request.decision.event_id[:8]}): retract that first"
+                )
+                raise RuleViolationError(msg)
         return self._trigger(self.EventRetracted, envelope, target=target, reason=reason)
+
+    def believed(self, event_id: str) -> Recorded:
+        """The event as now believed (corrections applied); refused if retracted."""
+        for fact in believe(self.events).facts:
+            if fact.event_id == event_id:
+                return fact
+        self.find_event(event_id)
+        msg = f"event {event_id[:8]} is retracted or is itself a correction or retraction"
+        raise RuleViolationError(msg)
+
+    def restate(self, fact: Recorded, correlation_id: str | None) -> str:
+        """Record on this entity a fact first recorded on another one (a moved event)."""
+        envelope: dict[str, Any] = {
+            "effective": fact.effective,
+            "source": fact.source,
+            "correlation_id": correlation_id,
+        }
+        get = fact.get
+        if fact.type == SANCTION_IMPOSED:
+            return self.impose(get("authority"), get("program"), get("reason"), **envelope)
+        if fact.type == DELISTING_REQUESTED:
+            return self.request_delisting(get("requested_by"), get("forum"), **envelope)
+        if fact.type == "negotiation_mentioned":
+            return self.mention_negotiation(get("forum"), get("summary"), **envelope)
+        if fact.type == "activity_reported":
+            return self.report_activity(get("summary"), **envelope)
+        if fact.type == "alias_added":
+            return self._trigger(self.AliasAdded, envelope, alias=get("alias"))
+        if fact.type == "identifier_added":
+            return self._trigger(self.IdentifierAdded, envelope, identifier=get("identifier"))
+        msg = (
+            f"a {type_word(fact.type)} cannot move to another entity: it belongs to a measure "
+            "or request of its own entity; retract it and append it where it belongs"
+        )
+        raise RuleViolationError(msg)
 
     # -- helpers ------------------------------------------------------------------------
 

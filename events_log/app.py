@@ -6,8 +6,8 @@ import difflib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
-from uuid import UUID
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
@@ -78,9 +78,20 @@ class SanctionsApp(Application[UUID]):
 
     name = "Sanctions"
 
+    # Called with the app after each successful save of a write command or an import
+    # batch (projections/timeline.py registers its catch-up here). A follower must not
+    # raise for a failure it can recover from later: the events are already saved.
+    followers: ClassVar[list[Callable[[SanctionsApp], None]]] = []
+
     def __init__(self, store: StoreConfig) -> None:
         self.store = store
         super().__init__(env=dict(store.env))
+        self.after_save: list[Callable[[SanctionsApp], None]] = list(type(self).followers)
+
+    def saved(self) -> None:
+        """Run the followers after a successful save (never inside a write's retry loop)."""
+        for follower in self.after_save:
+            follower(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -101,6 +112,7 @@ class SanctionsApp(Application[UUID]):
             except (IntegrityError, OperationalError):
                 time.sleep(min(0.005 * (attempt + 1), 0.1))
                 continue
+            self.saved()
             return
         msg = f"the write conflicted with other writers {RETRIES} times and was not saved"
         raise ConflictError(msg)
@@ -170,6 +182,31 @@ class SanctionsApp(Application[UUID]):
 
         self.write(command)
         return event_ids
+
+    def move_event(
+        self, target: str, to_entity: UUID, reason: str, **envelope: Any
+    ) -> tuple[str, str]:
+        """Correct an event's entity: retract it where it is and restate the fact, as now
+        believed, on the other entity, in one transaction with a shared correlation id."""
+        from_entity, original = self.find_event(target)
+        if from_entity == to_entity:
+            msg = f"event {original.event_id[:8]} already belongs to that entity"
+            raise RuleViolationError(msg)
+        correlation = envelope.pop("correlation_id", None) or uuid4().hex
+        made: list[str] = []
+
+        def command() -> list[Any]:
+            source, destination = self.entity(from_entity), self.entity(to_entity)
+            fact = source.believed(original.event_id)
+            retraction = source.retract(
+                original.event_id, reason, correlation_id=correlation, **envelope
+            )
+            copy = destination.restate(fact, correlation)
+            made[:] = [retraction, copy]
+            return [source, destination, *self.claim_labels(destination)]
+
+        self.write(command)
+        return made[0], made[1]
 
     def claim_labels(self, entity: Entity) -> list[Label]:
         """Label aggregates for the entity's names, aliases and identifiers not yet claimed."""

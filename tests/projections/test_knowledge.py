@@ -391,3 +391,61 @@ class TestDiff:
 
         assert code == 2
         assert err == "error: diff --to '2010' is before --from '2013'\n"
+
+
+class TestMovingAnEvent:
+    def test_a_correction_of_the_entity_moves_the_fact_with_a_shared_correlation(
+        self, store: Path
+    ) -> None:
+        activity = event_id_where(
+            store,
+            lambda e: e["type"] == "activity_reported" and "explosives" in e["summary"],
+        )
+
+        code, _out, err = run(
+            store,
+            "append",
+            "correction",
+            "--target",
+            activity,
+            "--entity",
+            "CPMIEC",
+            "--source",
+            "Erratum",
+            "--source-date",
+            "2013-10-05",
+        )
+        norinco = run_json(store, "history", "Norinco")["events"]
+        cpmiec = run_json(store, "history", "CPMIEC")["events"]
+
+        assert code == 0, err
+        moved = next(
+            e for e in cpmiec if e["type"] == "activity_reported" and "explosives" in e["summary"]
+        )
+        retraction = next(e for e in norinco if e["type"] == "event_retracted")
+        assert retraction["target"] == activity
+        assert retraction["correlation_id"] == moved["correlation_id"] is not None
+        assert next(e for e in norinco if e["event_id"] == activity)["belief"] == "retracted"
+        assert moved["source"]["quote"] == "The company also sold explosives to Syria."
+
+    def test_a_lapse_cannot_move_away_from_its_measure(self, store: Path) -> None:
+        before = run_json(store, "log")["events"]
+
+        code, _, err = run(
+            store,
+            "append",
+            "correction",
+            "--target",
+            norinco_lapse(store),
+            "--entity",
+            "CPMIEC",
+            "--source",
+            "Erratum",
+        )
+
+        assert code == 2
+        assert err == (
+            "error: a lapse cannot move to another entity: it belongs to a measure or "
+            "request of its own entity; retract it and append it where it belongs\n"
+        )
+        assert run_json(store, "log")["events"] == before
