@@ -193,7 +193,9 @@ def replay(
             if high is not None and first_day(event.effective) >= high:
                 continue
             steps.append(ReplayStep(record, event, status_at(record, replay_cut(event))))
-    return sorted(steps, key=lambda s: (*effective_key(s.event), s.record.name))
+    # In the order in which each event has surely happened: the status shown after an
+    # event is the status at that point, so later lines never describe earlier points.
+    return sorted(steps, key=lambda s: (s.after.cut, *effective_key(s.event), s.record.name))
 
 
 @attrs.frozen
