@@ -24,8 +24,14 @@ from domain.record import (
 )
 from events_log.app import SanctionsApp
 from events_log.bundled import BUNDLED_DATASET, load_bundled
-from events_log.store import StoreConfig, resolve_store
-from projections import render
+from events_log.store import (
+    StoreConfig,
+    mark_initialised,
+    prepare_store,
+    resolve_store,
+    translate_errors,
+)
+from projections import render, timeline
 from projections.views import (
     Horizon,
     all_records,
@@ -118,10 +124,34 @@ def build_parser() -> Parser:
         _store_option(sub)
         _append_options(sub, kind)
 
-    imp = commands.add_parser("import", help="import events from files")
+    imp = commands.add_parser(
+        "import", help="import events (JSON Lines) or OFAC SDN list snapshots from files"
+    )
     _store_option(imp)
-    imp.add_argument("files", nargs="+", metavar="FILE")
-    imp.add_argument("--format", choices=("jsonl",), default=None)
+    imp.add_argument("files", nargs="+", metavar="FILE", help="files; .gz is read directly")
+    imp.add_argument(
+        "--format",
+        choices=("jsonl", "ofac-sdn-csv"),
+        default=None,
+        help="default: from the file name (.jsonl, .csv), else from its content",
+    )
+    imp.add_argument(
+        "--observed",
+        metavar="D",
+        help="day an OFAC snapshot was taken (default: the YYYY-MM-DD in its file name)",
+    )
+    imp.add_argument(
+        "--allow-mass-removal",
+        action="store_true",
+        help="accept a snapshot that delists more than --max-removal of the list at once",
+    )
+    imp.add_argument(
+        "--max-removal",
+        metavar="PERCENT",
+        type=float,
+        default=10.0,
+        help="largest share of the list one snapshot may delist (default: 10)",
+    )
     imp.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
     exp = commands.add_parser("export", help="write the whole log as JSON Lines")
@@ -153,6 +183,17 @@ def build_parser() -> Parser:
     log = commands.add_parser("log", help="the whole log in recorded order")
     _store_option(log)
     log.add_argument("--format", choices=("table", "json"), default="table")
+
+    reb = commands.add_parser(
+        "rebuild",
+        help="rebuild the status timeline from the whole log",
+        description="Drop the status timeline (the materialised status of every entity over "
+        "time, which 'status' without names reads) and project the whole log again. It is "
+        "kept up to date after each write and caught up before each read, so this is only "
+        "needed after a change of the status rules. Views with --recorded-by or "
+        "--reported-by are not materialised: they fold the log.",
+    )
+    _store_option(reb)
     return parser
 
 
@@ -280,28 +321,25 @@ class Context:
 
 
 def open_app(store_arg: str | None, ctx: Context, *, load: bool = True) -> SanctionsApp:
-    """Open the store, creating it with the bundled dataset if it does not exist yet."""
+    """Open the store, creating it with the bundled dataset if it is new."""
     config = resolve_store(store_arg, ctx.environ)
     created = _prepare(config)
-    app = SanctionsApp(config)
-    if created and load:
-        count = load_bundled(app)
-        ctx.note(
-            f"note: created store {config.display} with the bundled dataset "
-            f"({count} events from {BUNDLED_DATASET.name}); "
-            "'sanctions init --empty' makes an empty one"
-        )
+    with translate_errors(config):
+        app = SanctionsApp(config)
+        if created and load:
+            count = load_bundled(app)
+            mark_initialised(config)
+            ctx.note(
+                f"note: created store {config.display} with the bundled dataset "
+                f"({count} events from {BUNDLED_DATASET.name}); "
+                "'sanctions init --empty' makes an empty one"
+            )
     return app
 
 
 def _prepare(config: StoreConfig) -> bool:
-    """Create the store's folder if needed; True when the store is new."""
-    if config.path is None:
-        return False
-    if config.path.exists():
-        return False
-    config.path.parent.mkdir(parents=True, exist_ok=True)
-    return True
+    """Check the store can be opened (creating an SQLite file's folder); True when new."""
+    return prepare_store(config)
 
 
 def parse_as_of(text: str | None, ctx: Context) -> DateInterval:
@@ -368,16 +406,18 @@ def _effective(text: str | None, source: Source) -> DateInterval | None:
 
 def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     config = resolve_store(args.store, ctx.environ)
-    if config.path is not None and config.path.exists():
+    created = _prepare(config)
+    with translate_errors(config):
         app = SanctionsApp(config)
-        ctx.print(f"store {config.display} already exists ({app.max_position()} entries)")
-        return 0
-    _prepare(config)
-    app = SanctionsApp(config)
-    if args.empty:
-        ctx.print(f"created empty store {config.display}")
-        return 0
-    count = load_bundled(app)
+        if not created:
+            ctx.print(f"store {config.display} already exists ({app.max_position()} entries)")
+            return 0
+        if args.empty:
+            mark_initialised(config)
+            ctx.print(f"created empty store {config.display}")
+            return 0
+        count = load_bundled(app)
+        mark_initialised(config)
     ctx.print(f"created store {config.display} with {count} events from {BUNDLED_DATASET.name}")
     return 0
 
@@ -393,7 +433,11 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     as_of = parse_as_of(args.as_of, ctx)
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
-    views = [view(r, as_of) for r in _records_for(app, args.names, horizon)]
+    if not args.names and horizon == Horizon():
+        # Every entity, everything recorded: the status timeline answers.
+        views = timeline.views(app, as_of)
+    else:
+        views = [view(r, as_of) for r in _records_for(app, args.names, horizon)]
     if args.format == "json":
         ctx.print(
             json.dumps(render.status_json(views, as_of, horizon), indent=2, ensure_ascii=False)
@@ -462,6 +506,15 @@ def cmd_append(args: argparse.Namespace, ctx: Context) -> int:
     if kind in ("correction", "retraction"):
         return _append_fix(args, app, ctx, envelope)
     entity_ids = list(dict.fromkeys(app.find(name) for name in args.entity))
+    if kind == "alias":
+        taken = [e for e in app.lookup(args.alias) if e not in entity_ids]
+        if taken:
+            owner = app.entity(taken[0]).record().name
+            msg = (
+                f"alias {args.alias!r} already names {owner!r}: a name shared by two entities "
+                "would make look-ups ambiguous"
+            )
+            raise RuleViolationError(msg)
     if len(entity_ids) > 1 and correlation is None:
         correlation = uuid4().hex
     envelope["correlation_id"] = correlation
@@ -612,7 +665,57 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     from events_log.jsonl import JsonlImporter
+    from events_log.ofac import FORMAT, OfacImporter, Progress, detect_format
 
+    formats = {args.format or detect_format(Path(name)) for name in args.files}
+    if FORMAT in formats:
+        if len(formats) > 1:
+            msg = (
+                "import either JSON Lines files or OFAC snapshots in one command, not both: "
+                "the snapshots are taken in date order, the JSON Lines files in the order given"
+            )
+            raise UsageError(msg)
+        paths = [Path(name) for name in args.files]
+        for path in paths:
+            if not path.is_file():
+                msg = f"import file {str(path)!r} does not exist"
+                raise RuleViolationError(msg)
+        observed = parse_day(args.observed) if args.observed else None
+        if not 0 <= args.max_removal <= 100:
+            msg = f"--max-removal {args.max_removal:g} must be a percentage from 0 to 100"
+            raise UsageError(msg)
+        app = open_app(args.store, ctx)
+        shown = 0
+
+        def show(progress: Progress) -> None:
+            nonlocal shown
+            line = progress.line()
+            ctx.err.write("\r" + line.ljust(shown))
+            ctx.err.flush()
+            shown = len(line)
+
+        live = not args.quiet and ctx.err.isatty()
+        snapshots = OfacImporter(app, progress=show if live else None)
+        try:
+            results = snapshots.import_files(
+                paths,
+                observed=observed,
+                allow_mass_removal=args.allow_mass_removal,
+                max_removal_share=args.max_removal / 100,
+            )
+        finally:
+            if shown:
+                ctx.err.write("\r" + " " * shown + "\r")
+                ctx.err.flush()
+        for result in results:
+            ctx.print(result.summary())
+        if len(results) > 1:
+            events = sum(r.events for r in results)
+            ctx.print(f"imported {len(results)} OFAC snapshots: {events} new events")
+        return 0
+    if args.observed is not None:
+        msg = "--observed applies to OFAC snapshots (--format ofac-sdn-csv), not to JSON Lines"
+        raise UsageError(msg)
     app = open_app(args.store, ctx)
     total = 0
     for name in args.files:
@@ -659,6 +762,13 @@ def cmd_entities(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
+    app = open_app(args.store, ctx)
+    count = timeline.rebuild(app)
+    ctx.print(f"rebuilt the status timeline from {count} log entries")
+    return 0
+
+
 def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     events = list(app.iter_recorded())
@@ -686,6 +796,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "log": cmd_log,
     "explain": cmd_explain,
     "diff": cmd_diff,
+    "rebuild": cmd_rebuild,
 }
 
 

@@ -194,20 +194,25 @@ class Entity(Aggregate):
         """A measure id from a full id or unique prefix, or from its program name."""
         record = self.record()
         needle = measure.casefold()
-        matches = [m for m in record.measures if m.measure_id.startswith(needle)]
-        if not matches:
-            matches = [
-                m for m in record.measures if needle in (m.program.casefold(), m.label().casefold())
-            ]
+        matches = [
+            m for m in record.measures if needle in (m.program.casefold(), m.label().casefold())
+        ]
+        if not matches and len(needle) >= 6:
+            matches = [m for m in record.measures if m.measure_id.startswith(needle)]
         if len(matches) == 1:
             return matches[0].measure_id
         if not matches:
             known = ", ".join(f"{m.measure_id[:8]} ({m.label()})" for m in record.measures)
+            if 0 < len(needle) < 6 and all(c in "0123456789abcdef" for c in needle):
+                known += "; an id prefix needs at least 6 characters"
             msg = f"measure {measure!r} is not on record for entity {record.name!r}" + (
                 f"; its measures: {known}" if known else "; it has no measures"
             )
             raise NotFoundError(msg)
-        msg = f"measure {measure!r} is ambiguous for entity {record.name!r}: use a longer id"
+        msg = (
+            f"measure {measure!r} is ambiguous for entity {record.name!r}: "
+            "use its id (or a longer id prefix)"
+        )
         raise RuleViolationError(msg)
 
     # -- commands -----------------------------------------------------------------------
@@ -301,7 +306,7 @@ class Entity(Aggregate):
         original = self.find_event(target)
         if original.type in META_TYPES:
             msg = (
-                f"event {target[:8]} is a {original.type.replace('_', ' ')}: correct the "
+                f"event {target[:8]} is a {type_word(original.type)}: correct the "
                 "original event instead, or retract this one"
             )
             raise RuleViolationError(msg)
@@ -313,7 +318,7 @@ class Entity(Aggregate):
             if name not in allowed:
                 msg = (
                     f"field {name!r} cannot be corrected on a "
-                    f"{original.type.replace('_', ' ')}; correctable: {', '.join(allowed)}"
+                    f"{type_word(original.type)}; correctable: {', '.join(allowed)}"
                 )
                 raise RuleViolationError(msg)
         return self._trigger(self.EventCorrected, envelope, target=target, changes=dict(changes))

@@ -222,11 +222,6 @@ class EntityRecord:
         return None
 
 
-def _sort_key(event: Recorded) -> tuple[int, int]:
-    start = event.effective.start if event.effective else None
-    return (start.toordinal() if start else 0, event.position or 0)
-
-
 def build_record(entity_id: str, facts: Sequence[Recorded], *, strict: bool = True) -> EntityRecord:
     """Group believed facts by measure and request; raise if they contradict each other.
 
@@ -302,7 +297,9 @@ def build_record(entity_id: str, facts: Sequence[Recorded], *, strict: bool = Tr
             raise RuleViolationError(msg)
     measures = []
     for measure_id, imposition in impositions.items():
-        ordered_steps = sorted(steps.get(measure_id, []), key=_sort_key)
+        # Waiver steps alternate in the order they were recorded; their dates need only
+        # allow that order (check_order), a coarser date may start before the step before.
+        ordered_steps = steps.get(measure_id, [])
         for index, step in enumerate(ordered_steps):
             expected = SANCTION_WAIVED if index % 2 == 0 else WAIVER_ENDED
             if step.type != expected and strict:
@@ -375,4 +372,11 @@ def type_word(event_type: str) -> str:
         WAIVER_ENDED: "waiver end",
         DELISTING_REQUESTED: "request",
         DELISTING_DECIDED: "decision",
+        EVENT_CORRECTED: "correction",
+        EVENT_RETRACTED: "retraction",
+        NEGOTIATION_MENTIONED: "negotiation mention",
+        ACTIVITY_REPORTED: "reported activity",
+        ENTITY_REGISTERED: "registration",
+        ALIAS_ADDED: "alias",
+        IDENTIFIER_ADDED: "identifier",
     }.get(event_type, event_type.replace("_", " "))

@@ -129,8 +129,11 @@ def status_table(views: Sequence[EntityView], as_of: DateInterval, horizon: Hori
     name_width = 34
     lines.append(f"{'ENTITY':<{name_width}} STATUS")
     for item in views:
-        status = status_word(item.at_end)
-        lines.append(f"{_cell(item.record.name, name_width):<{name_width}} {status}")
+        status = textwrap.wrap(
+            status_word(item.at_end), WIDTH - name_width - 1, break_on_hyphens=False
+        )
+        lines.append(f"{_cell(item.record.name, name_width):<{name_width}} {status[0]}")
+        lines += [f"{'':<{name_width}} {more}" for more in status[1:]]
         notes = []
         if _is_period(as_of) and item.at_start.possible_statuses != item.at_end.possible_statuses:
             notes.append(f"at start: {status_word(item.at_start)}")
@@ -266,6 +269,7 @@ def history_json(record: EntityRecord, entries: Sequence[HistoryEntry]) -> dict[
     events = []
     for entry in entries:
         data = event_json(entry.event)
+        del data["position"]  # positions belong to the whole log (see `log`)
         data["belief"] = entry.belief
         if entry.believed is not None and entry.belief == "corrected":
             data["corrected_to"] = {
@@ -326,15 +330,13 @@ def history_table(record: EntityRecord, entries: Sequence[HistoryEntry]) -> str:
         mark = {"current": "", "corrected": " [corrected]", "retracted": " [retracted]"}[
             entry.belief
         ]
-        lines.append(f"{_date(event.effective)}  {event.event_id[:8]}{mark}")
+        lines += _wrap(f"{_date(event.effective)}  {event.event_id[:8]}{mark}", 0)
         lines += _wrap(_describe(event), 4)
         if entry.belief == "corrected" and entry.believed is not None:
             lines += _wrap(
                 f"now believed: {_date(entry.believed.effective)}; {_describe(entry.believed)}", 4
             )
-        lines += _wrap(_source_line(event), 4)
-        if event.source.quote:
-            lines += _wrap(f'"{event.source.quote}"', 6)
+        lines += _quote_lines(event, 4)
     if not entries:
         lines.append("(no events)")
     return "\n".join(lines)
@@ -384,7 +386,7 @@ def entities_table(records: Sequence[EntityRecord]) -> str:
         extra = "; ".join([*record.aliases, *record.identifiers])
         lines.append(
             f"{record.entity_id.replace('-', '')[:8]:<8} {_cell(record.kind, 10):<10} "
-            f"{_cell(record.name, 34):<34} {_cell(extra, WIDTH - 55)}"
+            f"{_cell(record.name, 34):<34} {_cell(extra, WIDTH - 55)}".rstrip()
         )
     if not records:
         lines.append("(no entities)")
@@ -393,8 +395,10 @@ def entities_table(records: Sequence[EntityRecord]) -> str:
 
 def _quote_lines(event: Recorded, indent: int) -> list[str]:
     lines = _wrap(_source_line(event), indent)
-    if event.source.quote:
-        lines += _wrap(f'"{event.source.quote}"', indent + 2)
+    quote = event.source.quote
+    if quote:
+        framed = quote if quote.startswith(('"', "\u201c")) else f'"{quote}"'
+        lines += _wrap(framed, indent + 2)
     return lines
 
 
