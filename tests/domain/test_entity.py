@@ -460,8 +460,7 @@ class TestCorrections:
             entity.correct(lapse_id, {"authority": "OFAC"}, effective=None, source=SOURCE)
 
         assert str(error.value) == (
-            "field 'authority' cannot be corrected on a lapse; "
-            "correctable: effective, measure_id"
+            "field 'authority' cannot be corrected on a lapse; correctable: effective, measure_id"
         )
 
     def test_a_correction_of_a_correction_is_refused(self) -> None:
