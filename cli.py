@@ -30,6 +30,7 @@ from events_log.store import (
     prepare_store,
     resolve_store,
     translate_errors,
+    writer_turn,
 )
 from projections import render, timeline
 from projections.views import (
@@ -323,10 +324,13 @@ class Context:
 def open_app(store_arg: str | None, ctx: Context, *, load: bool = True) -> SanctionsApp:
     """Open the store, creating it with the bundled dataset if it is new."""
     config = resolve_store(store_arg, ctx.environ)
-    created = _prepare(config)
-    with translate_errors(config):
+    if not _prepare(config):
+        with translate_errors(config):
+            return SanctionsApp(config)
+    # A new store: one process at a time creates and loads it; the others then find it made.
+    with writer_turn(config), translate_errors(config):
         app = SanctionsApp(config)
-        if created and load:
+        if load and _prepare(config):
             count = load_bundled(app)
             mark_initialised(config)
             ctx.note(
@@ -338,7 +342,11 @@ def open_app(store_arg: str | None, ctx: Context, *, load: bool = True) -> Sanct
 
 
 def _prepare(config: StoreConfig) -> bool:
-    """Check the store can be opened (creating an SQLite file's folder); True when new."""
+    """Check the store can be opened (creating an SQLite file's folder); True when new.
+
+    Called before the library opens the store too, so that a wrong password or an absent
+    server is reported at once, with the store's own reason.
+    """
     return prepare_store(config)
 
 
@@ -406,19 +414,18 @@ def _effective(text: str | None, source: Source) -> DateInterval | None:
 
 def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     config = resolve_store(args.store, ctx.environ)
-    created = _prepare(config)
-    with translate_errors(config):
+    _prepare(config)
+    with writer_turn(config), translate_errors(config):
         app = SanctionsApp(config)
-        if not created:
+        if not _prepare(config):
             ctx.print(f"store {config.display} already exists ({app.max_position()} entries)")
             return 0
-        if args.empty:
-            mark_initialised(config)
-            ctx.print(f"created empty store {config.display}")
-            return 0
-        count = load_bundled(app)
+        count = 0 if args.empty else load_bundled(app)
         mark_initialised(config)
-    ctx.print(f"created store {config.display} with {count} events from {BUNDLED_DATASET.name}")
+    if args.empty:
+        ctx.print(f"created empty store {config.display}")
+    else:
+        ctx.print(f"created store {config.display} with {count} events from {BUNDLED_DATASET.name}")
     return 0
 
 

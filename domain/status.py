@@ -277,3 +277,9 @@ def may_fall_within(event: Recorded, start: int, end: int) -> bool:
 
 def is_within(event: Recorded, start: int, end: int) -> bool:
     return first_day(event.effective) >= start and last_day(event.effective) < end
+
+
+def happened_by(events: Sequence[Recorded], cut: int) -> list[Annotation]:
+    """Annotations (negotiations, activities) that may have happened by ``cut``, most
+    recent first; ``certain`` when they surely have. The rule ``status_at`` applies."""
+    return _happened(events, cut)

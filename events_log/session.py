@@ -113,6 +113,7 @@ class ImportSession:
         objects: Sequence[Any] = [*events, *labels]
         if objects:
             self.app.save(*objects)
+            self.app.saved()
         self.events_added += added
         self.entities.clear()
         self.labels.clear()

@@ -1,0 +1,424 @@
+"""Benchmark: our figures beside a raw ``sqlite3`` baseline doing the equivalent minimal work.
+
+Run from the project root:
+
+    python -m bench.run                                  # 10k and 100k events
+    python -m bench.run --sizes 10000,100000,1000000     # and 1M (several minutes)
+    python -m bench.run --sizes 10000 --profile import   # where the time goes
+
+Each size runs in a fresh process (so peak memory is per size) on a fresh SQLite store in
+a temporary folder. Phases and their raw baselines:
+
+- import: the normal import path (ImportSession, the Entity aggregate's commands, the
+  library's save, one transaction per 500 entities, the timeline projected after each
+  batch) vs raw ``INSERT`` of the same rows (one JSON row per event, same batches);
+- rebuild: ``timeline.rebuild`` vs a raw ``SELECT`` scan of the same log;
+- one entity: look-up by name, fold, JSON (what ``status NAME`` does) vs a raw indexed
+  ``SELECT`` of the entity's rows;
+- all entities as of a day: ``timeline.statuses`` (headline at both ends of the day) vs a
+  raw ``SELECT`` over a measure interval table at the same two cuts, grouped by entity;
+  and, for reference, ``timeline.views`` (everything the JSON output needs) and the fold.
+
+Times are wall-clock seconds (CPU seconds beside them: other processes on the machine
+show as the difference). Peak memory is the process's peak resident set in each phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.generate import SyntheticEntity, entities
+from bench.load import BATCH, load
+from domain.dates import DateInterval
+from events_log.app import SanctionsApp
+from events_log.store import resolve_store
+from projections import render, timeline
+from projections.views import Horizon, all_records, entity_view, view
+
+AS_OF = DateInterval("2010-06-30", date(2010, 6, 30), date(2010, 7, 1), "exact")
+SAMPLE = 300  # entities timed one by one
+REPEATS = 3  # all-entities queries: best of
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+def _reset_peak() -> None:
+    """Start a new peak resident set (Linux: clear_refs 5); ignored elsewhere."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return
+
+
+def _peak_mib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def phase(results: dict[str, Any], name: str) -> Iterator[None]:
+    _reset_peak()
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    results[f"{name}_s"] = time.perf_counter() - wall
+    results[f"{name}_cpu_s"] = time.process_time() - cpu
+    results[f"{name}_peak_mib"] = _peak_mib()
+
+
+def _percentiles(samples: Sequence[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return p50 * 1000, p99 * 1000
+
+
+def _best(action: Callable[[], object]) -> float:
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+# -- raw baselines ------------------------------------------------------------------------
+
+
+def _raw_rows(item: SyntheticEntity) -> list[tuple[str, int, str, str]]:
+    """The same events as rows: entity, version, type, a JSON body of similar size."""
+    rows = [(item.entity_id.hex, 1, "registered", json.dumps({"name": item.name}))]
+    for version, step in enumerate(item.steps, start=2):
+        body = {
+            "effective": None if step.effective is None else step.effective.as_json(),
+            "source": step.source.as_json(),
+            **step.fields,
+        }
+        rows.append((item.entity_id.hex, version, step.kind, json.dumps(body)))
+    return rows
+
+
+def raw_import(path: Path, size: int, seed: int, batch: int) -> int:
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(
+        "CREATE TABLE raw_events (entity_id TEXT, version INTEGER, type TEXT, body TEXT, "
+        "PRIMARY KEY (entity_id, version))"
+    )
+    pending: list[tuple[str, int, str, str]] = []
+    count = 0
+    for number, item in enumerate(entities(size, seed), start=1):
+        pending += _raw_rows(item)
+        if number % batch == 0:
+            count += _insert(connection, pending)
+            pending = []
+    count += _insert(connection, pending)
+    connection.close()
+    return count
+
+
+def _insert(connection: sqlite3.Connection, rows: list[tuple[str, int, str, str]]) -> int:
+    connection.execute("BEGIN")
+    connection.executemany("INSERT INTO raw_events VALUES (?, ?, ?, ?)", rows)
+    connection.execute("COMMIT")
+    return len(rows)
+
+
+def raw_scan(store: Path) -> int:
+    connection = sqlite3.connect(store)
+    cursor = connection.execute(
+        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+        "ORDER BY rowid"
+    )
+    count = 0
+    while rows := cursor.fetchmany(timeline.PAGE):
+        count += len(rows)
+    connection.close()
+    return count
+
+
+def raw_intervals(store: Path, raw: Path) -> None:
+    """A measure interval table in the raw database, with the timeline's rows."""
+    source = sqlite3.connect(store)
+    rows = source.execute(
+        "SELECT entity_id, measure_id, cut_from, cut_until, state FROM timeline_states"
+    ).fetchall()
+    source.close()
+    connection = sqlite3.connect(raw)
+    connection.execute(
+        "CREATE TABLE raw_intervals (entity_id TEXT, measure_id TEXT, cut_from INTEGER, "
+        "cut_until INTEGER, state TEXT)"
+    )
+    connection.executemany("INSERT INTO raw_intervals VALUES (?, ?, ?, ?, ?)", rows)
+    connection.commit()
+    connection.close()
+
+
+def raw_all_entities(raw: Path) -> int:
+    connection = sqlite3.connect(raw)
+    found: dict[int, dict[str, list[str]]] = {}
+    for cut in (AS_OF.start.toordinal(), AS_OF.start.toordinal() + 1):  # type: ignore[union-attr]
+        per_entity: dict[str, list[str]] = {}
+        for entity_id, state in connection.execute(
+            "SELECT entity_id, state FROM raw_intervals WHERE cut_from <= ? AND cut_until > ?",
+            (cut, cut),
+        ):
+            per_entity.setdefault(entity_id, []).append(state)
+        found[cut] = per_entity
+    connection.close()
+    return len(found)
+
+
+# -- one size -----------------------------------------------------------------------------
+
+
+def run_size(size: int, seed: int, batch: int, work: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {"size": size}
+    store = work / "events.sqlite"
+    raw = work / "raw.sqlite"
+    sample: list[SyntheticEntity] = []
+    rng = random.Random(seed + 1)
+
+    with phase(results, "generate"):
+        generated = 0
+        for number, item in enumerate(entities(size, seed)):
+            generated += item.events
+            if len(sample) < SAMPLE:
+                sample.append(item)
+            elif rng.random() < SAMPLE / (number + 1):
+                sample[rng.randrange(SAMPLE)] = item
+        results["entities"] = number + 1
+    results["generated_events"] = generated
+
+    app = SanctionsApp(resolve_store(str(store), {}))
+    projecting = [0.0]
+
+    def timed_follow(followed: SanctionsApp) -> None:
+        start = time.perf_counter()
+        timeline.follow(followed)
+        projecting[0] += time.perf_counter() - start
+
+    app.after_save = [timed_follow]
+    with phase(results, "import"):
+        loaded = load(app, entities(size, seed), batch)
+    results["events"] = loaded.events
+    results["refused_steps"] = loaded.refused
+    results["log_entries"] = app.max_position()
+    results["import_projection_s"] = projecting[0]
+
+    with phase(results, "raw_import"):
+        results["raw_rows"] = raw_import(raw, size, seed, batch)
+
+    with phase(results, "rebuild"):
+        timeline.rebuild(app)
+    with phase(results, "raw_scan"):
+        raw_scan(store)
+
+    names = [item.name for item in sample]
+    timings = []
+    _reset_peak()
+    for name in names:
+        start = time.perf_counter()
+        entity_id = app.find(name)
+        render.entity_json(entity_view(app, entity_id, AS_OF, Horizon()))
+        timings.append(time.perf_counter() - start)
+    results["one_p50_ms"], results["one_p99_ms"] = _percentiles(timings)
+    connection = sqlite3.connect(raw)
+    raw_timings = []
+    for item in sample:
+        start = time.perf_counter()
+        connection.execute(
+            "SELECT body FROM raw_events WHERE entity_id = ?", (item.entity_id.hex,)
+        ).fetchall()
+        raw_timings.append(time.perf_counter() - start)
+    connection.close()
+    results["raw_one_p50_ms"], results["raw_one_p99_ms"] = _percentiles(raw_timings)
+
+    raw_intervals(store, raw)
+    timeline.catch_up(app)
+    with phase(results, "all_statuses"):
+        results["all_statuses_best_s"] = _best(lambda: timeline.statuses(app, AS_OF))
+    with phase(results, "raw_all"):
+        results["raw_all_best_s"] = _best(lambda: raw_all_entities(raw))
+    with phase(results, "all_views"):
+        results["all_views_best_s"] = _best(lambda: timeline.views(app, AS_OF))
+    if size <= 100_000:
+        with phase(results, "fold_all"):
+            records = all_records(app, Horizon())
+            [view(r, AS_OF) for r in records]
+    results["store_mib"] = sum(p.stat().st_size for p in work.glob("events.sqlite*")) / 2**20
+    app.close()
+    return results
+
+
+def profile_phase(size: int, seed: int, batch: int, work: Path, which: str) -> None:
+    app = SanctionsApp(resolve_store(str(work / "events.sqlite"), {}))
+    if which == "rebuild":
+        load(app, entities(size, seed), batch)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    if which == "import":
+        load(app, entities(size, seed), batch)
+    else:
+        timeline.rebuild(app)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(30)
+    stats.sort_stats("tottime").print_stats(20)
+
+
+# -- the report ---------------------------------------------------------------------------
+
+
+def _rate(count: float, seconds: float) -> float:
+    return count / seconds if seconds else float("inf")
+
+
+def rows_of(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(metric, ours, raw, ratio) for one size."""
+    r = result
+    events = r["events"]
+
+    def ratio(ours: float, raw: float) -> str:
+        return f"{ours / raw:.1f}x" if raw else "-"
+
+    rows = [
+        (
+            "import, events/s",
+            f"{_rate(events, r['import_s']):,.0f} ({r['import_s']:.1f} s, cpu "
+            f"{r['import_cpu_s']:.1f} s; projecting {r['import_projection_s']:.1f} s)",
+            f"{_rate(r['raw_rows'], r['raw_import_s']):,.0f} ({r['raw_import_s']:.1f} s)",
+            ratio(r["import_s"], r["raw_import_s"]),
+        ),
+        (
+            "rebuild, events/s",
+            f"{_rate(events, r['rebuild_s']):,.0f} ({r['rebuild_s']:.1f} s, cpu "
+            f"{r['rebuild_cpu_s']:.1f} s)",
+            f"{_rate(events, r['raw_scan_s']):,.0f} ({r['raw_scan_s']:.2f} s)",
+            ratio(r["rebuild_s"], r["raw_scan_s"]),
+        ),
+        (
+            "one entity p50 / p99, ms",
+            f"{r['one_p50_ms']:.2f} / {r['one_p99_ms']:.2f}",
+            f"{r['raw_one_p50_ms']:.3f} / {r['raw_one_p99_ms']:.3f}",
+            ratio(r["one_p50_ms"], r["raw_one_p50_ms"]),
+        ),
+        (
+            f"all {r['entities']:,} entities' status, s",
+            f"{r['all_statuses_best_s']:.3f}",
+            f"{r['raw_all_best_s']:.3f}",
+            ratio(r["all_statuses_best_s"], r["raw_all_best_s"]),
+        ),
+        (
+            "  same, full JSON-ready views, s",
+            f"{r['all_views_best_s']:.2f}"
+            + (f" (fold: {r['fold_all_s']:.2f})" if "fold_all_s" in r else ""),
+            "",
+            "",
+        ),
+        (
+            "peak memory MiB: import / rebuild / all",
+            f"{r['import_peak_mib']:.0f} / {r['rebuild_peak_mib']:.0f} / "
+            f"{r['all_views_peak_mib']:.0f}",
+            f"{r['raw_import_peak_mib']:.0f} / {r['raw_scan_peak_mib']:.0f} / "
+            f"{r['raw_all_peak_mib']:.0f}",
+            "",
+        ),
+    ]
+    return rows
+
+
+def report(results: Sequence[dict[str, Any]]) -> str:
+    lines = []
+    for result in results:
+        lines.append(
+            f"### {result['events']:,} events ({result['entities']:,} entities, "
+            f"{result['log_entries']:,} log entries with labels, store "
+            f"{result['store_mib']:.0f} MiB)"
+        )
+        lines.append("")
+        lines.append("| metric | ours | raw sqlite3 | ratio |")
+        lines.append("|---|---|---|---|")
+        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows_of(result)]
+        lines.append("")
+    if len(results) > 1:
+        lines.append("### Growth from the smallest size (per-event cost; 1.0 = linear)")
+        lines.append("")
+        first = results[0]
+        lines.append(
+            "| size | import s/event | rebuild s/event | all statuses s/entity | "
+            "one entity p50 | import peak MiB |"
+        )
+        lines.append("|---|---|---|---|---|---|")
+        for result in results:
+            grow = [
+                (result["import_s"] / result["events"]) / (first["import_s"] / first["events"]),
+                (result["rebuild_s"] / result["events"]) / (first["rebuild_s"] / first["events"]),
+                (result["all_statuses_best_s"] / result["entities"])
+                / (first["all_statuses_best_s"] / first["entities"]),
+                result["one_p50_ms"] / first["one_p50_ms"],
+                result["import_peak_mib"] / first["import_peak_mib"],
+            ]
+            lines.append(f"| {result['events']:,} | " + " | ".join(f"{g:.2f}" for g in grow) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="events, comma-separated")
+    parser.add_argument("--seed", type=int, default=2013)
+    parser.add_argument("--batch", type=int, default=BATCH, help="entities per saved batch")
+    parser.add_argument("--out", default="bench/results/latest", help="path without suffix")
+    parser.add_argument("--profile", choices=("import", "rebuild"), help="profile one phase")
+    parser.add_argument("--single", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.profile:
+        with tempfile.TemporaryDirectory() as work:
+            profile_phase(sizes[0], args.seed, args.batch, Path(work), args.profile)
+        return 0
+    if args.single:
+        with tempfile.TemporaryDirectory() as work:
+            print(json.dumps(run_size(args.single, args.seed, args.batch, Path(work))))
+        return 0
+    results = []
+    for size in sizes:
+        command = [sys.executable, "-m", "bench.run", "--single", str(size)]
+        command += ["--seed", str(args.seed), "--batch", str(args.batch)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(report(results[-1:]), flush=True)
+    text = report(results)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    out.with_suffix(".md").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
