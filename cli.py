@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NoReturn
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from domain.dates import DateInterval, parse_date, parse_day
 from domain.entity import Entity
@@ -75,12 +75,14 @@ def _views_options(parser: argparse.ArgumentParser, *, as_of: bool = True) -> No
     parser.add_argument(
         "--recorded-by",
         metavar="T",
-        help="only what the store held at this instant (ISO timestamp, or a day: its end)",
+        help="only what the store held at this instant (ISO timestamp, or a day: its end); "
+        "answered by folding the log, not from the status timeline",
     )
     parser.add_argument(
         "--reported-by",
         metavar="D",
-        help="only events whose source was published on or before this day",
+        help="only events whose source was published on or before this day "
+        "(folded from the log, like --recorded-by)",
     )
 
 
@@ -317,6 +319,11 @@ class Context:
     def print(self, text: str = "") -> None:
         self.out.write(text + "\n")
 
+    def print_json(self, data: Any) -> None:
+        """Indented for a person at a terminal; compact (and much faster) into a pipe."""
+        indent = 2 if self.out.isatty() else None
+        self.out.write(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+
     def note(self, text: str) -> None:
         self.err.write(text + "\n")
 
@@ -446,9 +453,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     else:
         views = [view(r, as_of) for r in _records_for(app, args.names, horizon)]
     if args.format == "json":
-        ctx.print(
-            json.dumps(render.status_json(views, as_of, horizon), indent=2, ensure_ascii=False)
-        )
+        ctx.print_json(render.status_json(views, as_of, horizon))
     elif args.format == "csv":
         ctx.print(render.status_csv(views))
     else:
@@ -468,7 +473,7 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     entries = history(events, horizon)
     record = record_of(str(entity_id), events, Horizon())
     if args.format == "json":
-        ctx.print(json.dumps(render.history_json(record, entries), indent=2, ensure_ascii=False))
+        ctx.print_json(render.history_json(record, entries))
     else:
         ctx.print(render.history_table(record, entries))
     return 0
@@ -482,7 +487,7 @@ def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     steps = replay(_records_for(app, args.names, horizon), start, end)
     if args.format == "json":
-        ctx.print(json.dumps(render.replay_json(steps), indent=2, ensure_ascii=False))
+        ctx.print_json(render.replay_json(steps))
     else:
         ctx.print(render.replay_table(steps))
     return 0
@@ -650,7 +655,7 @@ def cmd_explain(args: argparse.Namespace, ctx: Context) -> int:
     explanation = explain(view(record, as_of))
     if args.format == "json":
         data = render.explain_json(explanation, as_of, horizon)
-        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+        ctx.print_json(data)
     else:
         ctx.print(render.explain_table(explanation, as_of, horizon))
     return 0
@@ -661,10 +666,26 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     end = parse_as_of(args.end, ctx)
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
-    changes = diff(_records_for(app, args.names, horizon), start, end)
+    if not args.names and horizon == Horizon():
+        # Every entity: the timeline tells which changed; only those are folded.
+        before = timeline.statuses(app, start)
+        after = timeline.statuses(app, end)
+        changed = [
+            entity_id
+            for entity_id, status in after.items()
+            if entity_id not in before
+            or before[entity_id].possible_statuses != status.possible_statuses
+        ]
+        records = sorted(
+            (record_of(e, app.entity_events(UUID(e)), horizon) for e in changed),
+            key=lambda r: r.name.casefold(),
+        )
+    else:
+        records = _records_for(app, args.names, horizon)
+    changes = diff(records, start, end)
     if args.format == "json":
         data = render.diff_json(changes, start, end, horizon)
-        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+        ctx.print_json(data)
     else:
         ctx.print(render.diff_table(changes, start, end, horizon))
     return 0
@@ -763,7 +784,7 @@ def cmd_entities(args: argparse.Namespace, ctx: Context) -> int:
         ]
     if args.format == "json":
         data = {"entities": [render.entity_head_json(r) for r in records]}
-        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+        ctx.print_json(data)
     else:
         ctx.print(render.entities_table(records))
     return 0
@@ -781,7 +802,7 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     events = list(app.iter_recorded())
     if args.format == "json":
         data = {"events": [render.event_json(e) for e in events]}
-        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+        ctx.print_json(data)
     else:
         names = {}
         for event in events:
