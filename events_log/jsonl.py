@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import IO, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from eventsourcing.utils import get_topic
+
 from domain.dates import DateInterval, parse_date, parse_day
 from domain.entity import Entity
 from domain.errors import DomainError, InvalidDateError, RuleViolationError
@@ -39,7 +41,8 @@ from events_log.session import ImportSession
 
 KEY_NAMESPACE = uuid5(NAMESPACE_URL, "sanctions-tracker:key")
 _HEX_ID = re.compile(r"^[0-9a-f]{32}$")
-ALL_TYPES = (*CORRECTABLE_FIELDS, EVENT_CORRECTED, EVENT_RETRACTED)
+LIST_SNAPSHOT = "list_snapshot_recorded"
+ALL_TYPES = (*CORRECTABLE_FIELDS, EVENT_CORRECTED, EVENT_RETRACTED, LIST_SNAPSHOT)
 
 
 class ImportError_(DomainError):
@@ -108,11 +111,37 @@ def export_line(event: Recorded) -> dict[str, Any]:
 
 
 def export(app: SanctionsApp, out: IO[str]) -> int:
+    """Write every entity event in recorded order, then the published-list snapshots on
+    record (so that the next snapshot imported after a restore is compared correctly)."""
     count = 0
-    for event in app.iter_recorded():
-        out.write(json.dumps(export_line(event), ensure_ascii=False, sort_keys=True) + "\n")
+    for line in [*(export_line(e) for e in app.iter_recorded()), *snapshot_lines(app)]:
+        out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
         count += 1
     return count
+
+
+def snapshot_lines(app: SanctionsApp) -> Iterator[dict[str, Any]]:
+    from events_log.ofac import SnapshotSeries  # the OFAC importer builds on this module
+
+    topic = get_topic(SnapshotSeries.SnapshotRecorded)
+    names: dict[UUID, str] = {}
+    for notification in app.iter_notifications(topics=[topic]):
+        event: Any = app.mapper.to_domain_event(notification)
+        series_id = event.originator_id
+        if series_id not in names:
+            series: Any = app.repository.get(series_id, version=1)
+            names[series_id] = series.list_name
+        yield {
+            "type": LIST_SNAPSHOT,
+            "list": names[series_id],
+            "recorded_at": event.timestamp.isoformat(),
+            "observed": event.observed,
+            "sha256": event.sha256,
+            "file_name": event.file_name,
+            "entry_count": event.entry_count,
+            "listed": event.listed,
+            "delisted": event.delisted,
+        }
 
 
 def read_lines(lines: Iterable[str], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -138,6 +167,7 @@ class JsonlImporter:
         self.app = app
         self.session = ImportSession(app)
         self.names: dict[str, UUID] = {}
+        self.snapshots: dict[str, Any] = {}
         self.seen = 0
 
     def import_lines(
@@ -157,7 +187,32 @@ class JsonlImporter:
             self.seen += 1
             if progress is not None and self.seen % 1000 == 0:
                 progress(self.seen, self.session.pending())
-        return self.session.flush()
+        added = self.session.flush()
+        pending = [s for s in self.snapshots.values() if s.pending_events]
+        if pending:
+            self.app.save(*pending)
+        return added
+
+    def _snapshot(self, data: Mapping[str, Any], where: str) -> None:
+        """A published-list snapshot on record in an exported store: record it unless known."""
+        from events_log.ofac import SnapshotSeries, load_series
+
+        name = _text(data, "list", where)
+        series = self.snapshots.get(name) or load_series(self.app, name)
+        self.snapshots[name] = series
+        observed = date.fromisoformat(_text(data, "observed", where))
+        if series.on_record(observed) is not None:
+            return
+        series.trigger_event(
+            SnapshotSeries.SnapshotRecorded,
+            timestamp=datetime.fromisoformat(_text(data, "recorded_at", where)),
+            observed=observed.isoformat(),
+            sha256=data["sha256"],
+            file_name=data["file_name"],
+            entry_count=data["entry_count"],
+            listed=data["listed"],
+            delisted=data["delisted"],
+        )
 
     def _entity_for(self, data: Mapping[str, Any], where: str) -> Entity:
         if data.get("entity_id"):
@@ -186,6 +241,9 @@ class JsonlImporter:
 
     def apply(self, data: Mapping[str, Any], where: str) -> None:
         event_type = data.get("type")
+        if event_type == LIST_SNAPSHOT:
+            self._snapshot(data, where)
+            return
         if event_type not in ALL_TYPES:
             msg = f"{where}: type {event_type!r} is not one of {', '.join(ALL_TYPES)}"
             raise ImportError_(msg)

@@ -10,6 +10,7 @@ import csv
 import gzip
 import io
 import itertools
+import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -799,3 +800,32 @@ class TestTheWholeRealSeries:
 
         assert code == 2
         assert open_app(whole_series["store"]).max_position() == before
+
+
+class TestRestoringFromAnExport:
+    def test_a_snapshot_after_a_restore_is_compared_with_the_last_one_on_record(
+        self, tmp_path: Path
+    ) -> None:
+        rows = list(real_lines(SNAPSHOTS / "sdn-2021-08-18.csv.gz").values())[:60]
+        first = write_snapshot(tmp_path / "sdn-2021-08-18.csv", rows[:50])
+        second = write_snapshot(tmp_path / "sdn-2021-09-02.csv", rows[:48] + rows[50:55])
+        original = empty_store(str(tmp_path / "original.sqlite"))
+        assert run("import", str(first), "--store", original)[0] == 0
+        export_file = tmp_path / "log.jsonl"
+        assert run("export", "--output", str(export_file), "--store", original)[0] == 0
+        restored = empty_store(str(tmp_path / "restored.sqlite"))
+        assert run("import", str(export_file), "--store", restored)[0] == 0
+
+        results = [
+            run("import", str(second), "--store", store, "--quiet")
+            for store in (original, restored)
+        ]
+        answers = [
+            json.loads(run("status", "--as-of", "2021-08-25", "--format", "json", "--store", s)[1])
+            for s in (original, restored)
+        ]
+
+        assert results[0][1] == results[1][1]  # the same changes: 5 listed, 2 delisted
+        assert answers[0] == answers[1]
+        uncertain = [e for e in answers[1]["entities"] if e["status"] == "uncertain"]
+        assert len(uncertain) == 7  # between the two snapshots: 5 listed, 2 delisted
