@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -16,6 +17,7 @@ from eventsourcing.persistence import (
     OperationalError,
     Transcoding,
 )
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import get_topic
 
 from domain.dates import DateInterval
@@ -23,7 +25,7 @@ from domain.entity import Entity, register, to_recorded
 from domain.errors import DomainError, NotFoundError, RuleViolationError
 from domain.label import Label, label_id, label_key
 from domain.record import Recorded, Source
-from events_log.store import StoreConfig
+from events_log.store import StoreConfig, writer_turn
 
 ENTITY_TOPIC_PREFIX = get_topic(Entity) + "."
 LABEL_TOPICS = [get_topic(Label.Created), get_topic(Label.Claimed)]
@@ -100,22 +102,36 @@ class SanctionsApp(Application[UUID]):
 
     # -- writing ------------------------------------------------------------------------
 
+    def save_events(self, events: Sequence[Any]) -> None:
+        """Save new events of aggregates, in this order, in one transaction.
+
+        What ``save`` does with them, less its per-object ``runtime_checkable`` Protocol
+        checks (costly at import volumes): the library's event store ``put``, that is the
+        mapper and the recorder. No snapshots or aggregate cache are configured here, so
+        ``save`` would do nothing else with them.
+        """
+        if events:
+            self.events.put(events)
+
     def write(self, command: Callable[[], Sequence[Any]]) -> None:
         """Run a command that returns aggregates to save, retrying on a write conflict.
 
         The command re-reads what it needs on each try, so a retry decides afresh.
         """
-        for attempt in range(RETRIES):
-            aggregates = command()
-            try:
-                self.save(*aggregates)
-            except (IntegrityError, OperationalError):
-                time.sleep(min(0.005 * (attempt + 1), 0.1))
-                continue
-            self.saved()
-            return
-        msg = f"the write conflicted with other writers {RETRIES} times and was not saved"
-        raise ConflictError(msg)
+        with writer_turn(self.store, self.factory):
+            for attempt in range(RETRIES):
+                aggregates = command()
+                try:
+                    self.save(*aggregates)
+                except (IntegrityError, OperationalError):
+                    # Jittered, so that two writers that collided do not collide again.
+                    time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
+                    continue
+                break
+            else:
+                msg = f"the write conflicted with other writers {RETRIES} times and was not saved"
+                raise ConflictError(msg)
+        self.saved()
 
     def register_entity(
         self,
@@ -244,6 +260,30 @@ class SanctionsApp(Application[UUID]):
             return None
         assert isinstance(label, Label)
         return label
+
+    def existing(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Those of these aggregates that have events on record.
+
+        On SQLite one indexed query per 500 ids (the log is read, never written, here);
+        elsewhere the recorder's ``select_events``, one id at a time.
+        """
+        wanted = list(dict.fromkeys(ids))
+        recorder: Any = self.recorder
+        if not isinstance(recorder, SQLiteAggregateRecorder):
+            return {i for i in wanted if recorder.select_events(i, limit=1)}
+        found: set[UUID] = set()
+        table = recorder.events_table_name
+        with recorder.datastore.transaction(commit=False) as cursor:
+            plain = cursor.sqlite_cursor
+            for start in range(0, len(wanted), 500):
+                chunk = [i.hex for i in wanted[start : start + 500]]
+                plain.execute(
+                    f"SELECT DISTINCT originator_id FROM {table} "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update(UUID(row[0]) for row in plain.fetchall())
+        return found
 
     def lookup(self, text: str) -> list[UUID]:
         label = self._label(text)

@@ -1,19 +1,47 @@
-"""Where the event log lives: an SQLite file by default, or a PostgreSQL URL."""
+"""Where the event log lives: an SQLite file by default, or a PostgreSQL URL.
+
+Both backends are the eventsourcing library's own persistence. Beside the library's
+events table, a store holds one small table of ours, ``sanctions_store_meta``, that
+marks it initialised (loaded with the bundled dataset, or made empty on purpose).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
-from collections.abc import Mapping
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import attrs
+from eventsourcing.persistence import InfrastructureFactory, PersistenceError
+from eventsourcing.utils import register_topic
 
 from domain.errors import DomainError
 
+# The library's events table: for PostgreSQL named after the application
+# (SanctionsApp.name), for SQLite always the same.
+EVENTS_TABLES = {"postgresql": "sanctions_events", "sqlite": "stored_events"}
+META_TABLE = "sanctions_store_meta"
+POSTGRES_RECORDER_TOPIC = "events_log.store:PostgresStoreRecorder"
+
+# Runs one SQL statement ("{}" marks a parameter) and returns its rows.
+Query = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
+
 
 class StoreError(DomainError):
-    """The store named by the user cannot be used."""
+    """The store named by the user cannot be opened or used."""
+
+
+class StoreFailedError(StoreError, PersistenceError):
+    """The store failed while in use; still a PersistenceError for code that recovers."""
 
 
 @attrs.frozen
@@ -21,12 +49,13 @@ class StoreConfig:
     """Persistence settings for the eventsourcing Application, and a safe display name."""
 
     kind: str  # "sqlite" or "postgresql"
-    env: Mapping[str, str]
+    env: Mapping[str, str] = attrs.field(repr=False)  # holds the password: never shown
     display: str
     path: Path | None = None
 
     @property
     def exists(self) -> bool:
+        """Whether an SQLite file is there; a PostgreSQL store is only known by connecting."""
         return self.path is None or self.path.exists()
 
 
@@ -58,23 +87,315 @@ def resolve_store(store: str | None, environ: Mapping[str, str] | None = None) -
 
 
 def _postgres(url: str) -> StoreConfig:
-    parts = urlsplit(url)
-    dbname = parts.path.lstrip("/")
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 5432
+    except ValueError:
+        msg = "store URL must look like postgresql://user:password@host:port/dbname (bad port)"
+        raise StoreError(msg) from None
+    dbname = unquote(parts.path.lstrip("/"))
     if not dbname or not parts.hostname:
         msg = "store URL must look like postgresql://user:password@host:port/dbname"
         raise StoreError(msg)
+    user = unquote(parts.username or "")
+    _register_postgres_recorder()
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": unquote(dbname),
+        "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER_TOPIC,
+        "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": parts.hostname,
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or ""),
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": user,
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "4",
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "30",
     }
-    user = f"{unquote(parts.username)}@" if parts.username else ""
-    display = f"postgresql://{user}{parts.hostname}:{parts.port or 5432}/{unquote(dbname)}"
-    return StoreConfig(kind="postgresql", env=env, display=display)
+    return StoreConfig(
+        kind="postgresql", env=env, display=_postgres_display(user, parts.hostname, port, dbname)
+    )
+
+
+def _postgres_display(user: str, host: str, port: int | str, dbname: str) -> str:
+    """The URL without its password, safe to show."""
+    return f"postgresql://{user + '@' if user else ''}{host}:{port}/{dbname}"
+
+
+# -- new or initialised -------------------------------------------------------------------
+
+
+def prepare_store(config: StoreConfig) -> bool:
+    """Check that the store can be opened; True when it is new (never initialised).
+
+    New means: no events table yet (for SQLite, no file yet), or an empty events table
+    never marked initialised (a first run that stopped before loading anything).
+    """
+    if config.kind == "postgresql":
+        with _postgres_query(config, "cannot be opened") as query:
+            sql = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            return _is_new({row[0] for row in query(sql, ())}, query, "public.", config.kind)
+    assert config.path is not None
+    if not config.path.exists():
+        try:
+            config.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            msg = f"store {config.display} cannot be created: {error.strerror}"
+            raise StoreError(msg) from None
+        return True
+    with _sqlite_query(config, "cannot be opened") as query:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return _is_new({row[0] for row in query(sql, ())}, query, "", config.kind)
+
+
+def mark_initialised(config: StoreConfig) -> None:
+    """Record that the store was initialised, so that it is never taken for a new one."""
+    postgres = config.kind == "postgresql"
+    opened = _postgres_query if postgres else _sqlite_query
+    table = f"{'public.' if postgres else ''}{META_TABLE}"
+    with opened(config, "cannot be initialised") as query:
+        query(
+            f"CREATE TABLE IF NOT EXISTS {table} (name TEXT PRIMARY KEY, value TEXT NOT NULL)", ()
+        )
+        query(
+            f"INSERT INTO {table} (name, value) VALUES ('initialised', {{}}) "
+            "ON CONFLICT (name) DO NOTHING",
+            (datetime.now(UTC).isoformat(timespec="seconds"),),
+        )
+
+
+def _is_new(tables: set[str], query: Query, schema: str, kind: str) -> bool:
+    events = EVENTS_TABLES[kind]
+    if events not in tables:
+        return True
+    if query(f"SELECT 1 FROM {schema}{events} LIMIT 1", ()):
+        return False
+    return META_TABLE not in tables or not query(
+        f"SELECT 1 FROM {schema}{META_TABLE} WHERE name = 'initialised'", ()
+    )
+
+
+@contextmanager
+def _sqlite_query(config: StoreConfig, failing: str) -> Iterator[Query]:
+    """A query function on the SQLite file, committed at the end; errors become StoreError."""
+    try:
+        with closing(sqlite3.connect(str(config.path), timeout=30)) as connection, connection:
+
+            def query(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+                return connection.execute(sql.replace("{}", "?"), params).fetchall()
+
+            yield query
+    except sqlite3.Error as error:
+        raise _store_error(config.display, failing, error) from None
+
+
+@contextmanager
+def _postgres_query(config: StoreConfig, failing: str) -> Iterator[Query]:
+    """A query function on a short psycopg connection; errors become StoreError.
+
+    A direct connection fails at once with the server's reason (wrong password, no
+    server), where the library's connection pool would keep retrying until its timeout.
+    """
+    import psycopg
+
+    env = config.env
+    try:
+        with psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
+        ) as connection:
+
+            def query(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+                cursor = connection.execute(sql.replace("{}", "%s"), params)
+                return cursor.fetchall() if cursor.description else []
+
+            yield query
+    except psycopg.Error as error:
+        raise _store_error(config.display, failing, error, env["POSTGRES_PASSWORD"]) from None
+
+
+# -- writers take turns -------------------------------------------------------------------
+
+# Any fixed number: the PostgreSQL advisory lock of the store's writers (per database).
+WRITER_LOCK_KEY = 0x53414E4354  # "SANCT"
+
+_turns = threading.local()  # how deep this thread is in writer turns, per store
+
+
+@contextmanager
+def writer_turn(
+    config: StoreConfig, factory: InfrastructureFactory[Any] | None = None
+) -> Iterator[None]:
+    """Hold the store's writer lock while one command reads, decides and saves.
+
+    Writers that take turns cannot make each other's saves conflict, so several processes
+    writing to one busy entity cannot starve one of them into giving up; a conflict with a
+    writer that does not take turns (an import batch) is still possible, and retried by the
+    caller. Re-entrant within a thread. SQLite: an exclusive ``flock`` on a file beside
+    the database (where ``flock`` is missing, Windows, writers just retry). PostgreSQL: a
+    session advisory lock, on one of the library's pooled connections when given the
+    application's ``factory``, else on a connection of its own.
+    """
+    depth: dict[str, int] = _turns.__dict__.setdefault("depth", {})
+    if depth.get(config.display):
+        depth[config.display] += 1
+        try:
+            yield
+        finally:
+            depth[config.display] -= 1
+        return
+    with _writer_lock(config, factory):
+        depth[config.display] = 1
+        try:
+            yield
+        finally:
+            depth[config.display] = 0
+
+
+@contextmanager
+def _writer_lock(config: StoreConfig, factory: InfrastructureFactory[Any] | None) -> Iterator[None]:
+    if config.kind == "postgresql" and factory is None:
+        with _postgres_query(config, "cannot be locked for writing") as query:
+            query("SELECT pg_advisory_lock({})", (WRITER_LOCK_KEY,))
+            yield  # closing the connection ends the session, and its lock
+        return
+    if config.kind == "postgresql":
+        import psycopg
+        from eventsourcing.postgres import BasePostgresFactory
+
+        assert isinstance(factory, BasePostgresFactory)
+        with translate_errors(config), factory.datastore.get_connection() as connection:
+            connection.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                with contextlib.suppress(psycopg.Error):  # a broken session has released it
+                    connection.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK_KEY,))
+        return
+    assert config.path is not None
+    if sys.platform == "win32":
+        yield
+        return
+    import fcntl
+
+    lock_path = config.path.with_name(config.path.name + "-writer.lock")
+    try:
+        lock = open(lock_path, "ab")  # noqa: SIM115 - a with block would catch the caller's errors
+    except OSError as error:
+        msg = f"store {config.display} cannot be locked for writing: {error.strerror}"
+        raise StoreError(msg) from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+@contextmanager
+def translate_errors(config: StoreConfig) -> Iterator[None]:
+    """Report the persistence library's errors as StoreError, naming the store safely."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (PersistenceError, sqlite3.Error) as error:
+        password = config.env.get("POSTGRES_PASSWORD", "")
+        raise _store_error(config.display, "cannot be used", error, password) from None
+
+
+def _store_error(
+    display: str,
+    failing: str,
+    error: BaseException,
+    password: str = "",
+    kind: type[StoreError] = StoreError,
+) -> StoreError:
+    """One line naming the store (never its password) and the reason."""
+    reason = " ".join(str(error).split()) or type(error).__name__
+    if password:
+        reason = reason.replace(password, "***")
+    return kind(f"store {display} {failing}: {reason}")
+
+
+@functools.cache
+def _register_postgres_recorder() -> None:
+    """Make POSTGRES_RECORDER_TOPIC name the library's PostgreSQL recorder, whose errors
+    become StoreError except those a retry can cure (a version conflict, a lock timeout).
+
+    Imported here, not at the top, so that SQLite stores work without psycopg and libpq.
+    """
+    try:
+        import psycopg
+        from eventsourcing.persistence import IntegrityError, OperationalError
+        from eventsourcing.postgres import PostgresApplicationRecorder
+    except ImportError as error:
+        msg = (
+            f"PostgreSQL stores need psycopg and libpq ({error}): "
+            "pip install 'sanctions-tracker[postgres]'"
+        )
+        raise StoreError(msg) from None
+
+    retryable = (psycopg.errors.LockNotAvailable, psycopg.errors.TransactionRollback)
+
+    class PostgresStoreRecorder(PostgresApplicationRecorder):
+        """The library's recorder; it reports what goes wrong as StoreError."""
+
+        def _error(self, error: Exception) -> StoreError:
+            kwargs = self.datastore.pool.kwargs
+            info: Mapping[str, Any] = kwargs if isinstance(kwargs, dict) else {}
+            display = _postgres_display(
+                str(info.get("user", "")),
+                str(info.get("host", "")),
+                str(info.get("port", "")),
+                str(info.get("dbname", "")),
+            )
+            password = str(info.get("password", ""))
+            return _store_error(display, "cannot be used", error, password, StoreFailedError)
+
+        def create_table(self) -> None:
+            try:
+                super().create_table()
+            except PersistenceError as error:
+                raise self._error(error) from None
+
+        def insert_events(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().insert_events(*args, **kwargs)
+            except IntegrityError:
+                raise  # a version conflict: the application reads again and retries
+            except OperationalError as error:
+                if isinstance(error.__cause__, retryable):
+                    raise  # a lock timeout, deadlock or serialization failure: retried too
+                raise self._error(error) from None
+            except PersistenceError as error:
+                raise self._error(error) from None
+
+        def select_events(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().select_events(*args, **kwargs)
+            except PersistenceError as error:
+                raise self._error(error) from None
+
+        def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().select_notifications(*args, **kwargs)
+            except PersistenceError as error:
+                raise self._error(error) from None
+
+        def max_notification_id(self) -> int | None:
+            try:
+                position: int | None = super().max_notification_id()
+            except PersistenceError as error:
+                raise self._error(error) from None
+            return position
+
+    register_topic(POSTGRES_RECORDER_TOPIC, PostgresStoreRecorder)
