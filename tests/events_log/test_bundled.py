@@ -12,12 +12,8 @@ from events_log.app import SanctionsApp
 from events_log.bundled import BUNDLED_DATASET, load_bundled
 from events_log.store import resolve_store
 
-ARTICLE = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "sources"
-    / "2013-10-04-china-asks-us-to-lift-sanctions.txt"
-)
+# The article the dataset quotes, kept beside the dataset (a copy of shared/sources/).
+ARTICLE = BUNDLED_DATASET.parent / "sources" / "2013-10-04-china-asks-us-to-lift-sanctions.txt"
 
 
 def dataset_lines() -> list[dict[str, Any]]:
