@@ -3,7 +3,7 @@ aggregate's commands (each checks its rules), the library's save, batched."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -31,35 +31,51 @@ def load(app: SanctionsApp, items: Iterable[SyntheticEntity], batch: int = BATCH
     """Apply every entity's steps; save every ``batch`` entities in one transaction."""
     session = ImportSession(app)
     loaded = Loaded()
-    for item in items:
-        first = item.steps[0] if item.steps else None
-        entity = session.register(
-            entity_id=item.entity_id,
-            name=item.name,
-            kind=item.kind,
-            country=item.country,
-            effective=None,
-            source=first.source if first else _DEFAULT_SOURCE,
-        )
-        ids: list[str | None] = []
-        measures: list[str] = []
-        last_request: str | None = None
-        for step in item.steps:
-            try:
-                made = _apply(entity, step, ids, measures, last_request)
-            except DomainError:
-                loaded.refused += 1
-                made = None
-            if step.kind == "impose" and made is not None:
-                measures.append(made)
-            if step.kind == "request":
-                last_request = made
-            ids.append(made)
-        loaded.entities += 1
-        if loaded.entities % batch == 0:
-            loaded.events += session.flush()
-    loaded.events += session.flush()
+    for chunk in _chunks(items, batch):
+        session.prefetch(item.entity_id for item in chunk)
+        for item in chunk:
+            _load_one(session, item, loaded)
+        loaded.events += session.flush()
     return loaded
+
+
+def _chunks(items: Iterable[SyntheticEntity], size: int) -> Iterator[list[SyntheticEntity]]:
+    chunk: list[SyntheticEntity] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _load_one(session: ImportSession, item: SyntheticEntity, loaded: Loaded) -> None:
+    """Register the entity and apply its steps; a step its rules refuse is counted."""
+    first = item.steps[0] if item.steps else None
+    entity = session.register(
+        entity_id=item.entity_id,
+        name=item.name,
+        kind=item.kind,
+        country=item.country,
+        effective=None,
+        source=first.source if first else _DEFAULT_SOURCE,
+    )
+    ids: list[str | None] = []
+    measures: list[str] = []
+    last_request: str | None = None
+    for step in item.steps:
+        try:
+            made = _apply(entity, step, ids, measures, last_request)
+        except DomainError:
+            loaded.refused += 1
+            made = None
+        if step.kind == "impose" and made is not None:
+            measures.append(made)
+        if step.kind == "request":
+            last_request = made
+        ids.append(made)
+    loaded.entities += 1
 
 
 def _apply(

@@ -7,8 +7,9 @@ replay, so it never raises, reads the clock or makes ids.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -33,6 +34,7 @@ from domain.record import (
     EntityRecord,
     MeasureRecord,
     Recorded,
+    RecordFold,
     Source,
     believe,
     build_record,
@@ -53,8 +55,38 @@ _ENVELOPE = frozenset(
 )
 
 
+_LATEST = datetime.max.replace(tzinfo=UTC)  # a candidate event's record time, if not given
+
+# Each event class's own fields (those outside the envelope), in declaration order.
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
 def new_event_id() -> str:
     return uuid4().hex
+
+
+class History(list[Recorded]):
+    """An entity's recorded events, with the believed record folded from them so far.
+
+    The fold is a cache, not state: it is not in the aggregate's ``__dict__`` (so not in
+    snapshots, nor in aggregate equality), copies leave it behind, and it is checked against
+    the list's length before use. ``apply`` only appends, as before.
+    """
+
+    __slots__ = ("fold",)
+
+    def __init__(self, events: Iterable[Recorded] = ()) -> None:
+        super().__init__(events)
+        self.fold: RecordFold | None = None
+
+    def __copy__(self) -> History:
+        return History(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> History:
+        return History(copy.deepcopy(list(self), memo))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (History, (list(self),))
 
 
 class Entity(Aggregate):
@@ -148,12 +180,52 @@ class Entity(Aggregate):
         source: Source,
         correlation_id: str | None,
     ) -> None:
-        self.events: list[Recorded] = []
+        self.events: list[Recorded] = History()
 
     # -- queries ------------------------------------------------------------------------
 
     def record(self) -> EntityRecord:
-        return build_record(str(self.id), believe(self.events).facts)
+        fold = self._fold()
+        if fold is None:
+            return build_record(str(self.id), believe(self.events).facts)
+        return fold.record()
+
+    def has_event(self, event_id: str) -> bool:
+        """Whether an event with this id is on record (retracted or not)."""
+        fold = self._fold()
+        if fold is None:
+            return any(e.event_id == event_id for e in self.events)
+        return event_id in fold.belief
+
+    def _fold(self) -> RecordFold | None:
+        """The believed record of the events so far, kept between commands; None when the
+        events contradict each other (then every query folds them again, and raises)."""
+        events = self.events
+        if not isinstance(events, History):
+            try:
+                return RecordFold(str(self.id), events)
+            except RuleViolationError:
+                return None
+        fold = events.fold
+        if fold is not None and fold.count < len(events):
+            for event in events[fold.count :]:
+                if not fold.admits(event):
+                    fold = None
+                    break
+                try:
+                    fold.check(event)
+                except RuleViolationError:
+                    fold = None
+                    break
+                fold.add(event)
+        if fold is None or fold.count != len(events):
+            events.fold = None
+            try:
+                fold = RecordFold(str(self.id), events)
+            except RuleViolationError:
+                return None
+        events.fold = fold
+        return fold
 
     def find_event(self, event_id: str) -> Recorded:
         for recorded in self.events:
@@ -329,7 +401,9 @@ class Entity(Aggregate):
         if original.type == EVENT_RETRACTED:
             msg = f"event {target[:8]} is a retraction: a retraction cannot be retracted"
             raise RuleViolationError(msg)
-        if believe(self.events).belief.get(target) == "retracted":
+        fold = self._fold()
+        beliefs = believe(self.events).belief if fold is None else fold.belief
+        if beliefs.get(target) == "retracted":
             msg = f"event {target[:8]} is already retracted"
             raise RuleViolationError(msg)
         record = self.record()
@@ -349,7 +423,8 @@ class Entity(Aggregate):
 
     def believed(self, event_id: str) -> Recorded:
         """The event as now believed (corrections applied); refused if retracted."""
-        for fact in believe(self.events).facts:
+        fold = self._fold()
+        for fact in believe(self.events).facts if fold is None else fold.facts:
             if fact.event_id == event_id:
                 return fact
         self.find_event(event_id)
@@ -385,10 +460,15 @@ class Entity(Aggregate):
     # -- helpers ------------------------------------------------------------------------
 
     def _open_measure(self, measure_id: str, event_type: str) -> MeasureRecord:
-        record = self.record()
-        measure = record.measure(measure_id)
+        fold = self._fold()
+        if fold is None:
+            record = self.record()  # raises: the record contradicts itself
+            measure = record.measure(measure_id)
+        else:
+            measure = fold.measures.get(measure_id)
         if measure is None:
-            msg = f"measure {measure_id[:8]!r} is not on record for entity {record.name!r}"
+            name = self.record().name
+            msg = f"measure {measure_id[:8]!r} is not on record for entity {name!r}"
             raise NotFoundError(msg)
         if measure.ending is not None and event_type not in (EVENT_CORRECTED,):
             ended = measure.ending
@@ -420,12 +500,20 @@ class Entity(Aggregate):
             entity_id=str(self.id),
             effective=payload["effective"],
             source=payload["source"],
-            recorded_at=recorded_at or datetime.max.replace(tzinfo=UTC),
+            recorded_at=recorded_at or _LATEST,
             fields=fields,
             correlation_id=payload["correlation_id"],
         )
-        build_record(str(self.id), believe([*self.events, candidate]).facts)
+        fold = self._fold()
+        folding = fold is not None and fold.admits(candidate)
+        if fold is not None and folding:
+            fold.check(candidate)  # what the whole record below would refuse, faster
+        else:
+            build_record(str(self.id), believe([*self.events, candidate]).facts)
         self.trigger_event(event_class, timestamp=recorded_at, **payload)
+        events = self.events
+        if fold is not None and folding and isinstance(events, History) and events.fold is fold:
+            fold.add(events[-1])  # the event as applied: the candidate, recorded
         return str(event_id)
 
 
@@ -460,9 +548,11 @@ def register(
 
 def to_recorded(event: Entity.Fact, position: int | None = None) -> Recorded:
     """The plain record of a stored event."""
-    fields = {
-        f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in _ENVELOPE
-    }
+    names = _FIELD_NAMES.get(type(event))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(event) if f.name not in _ENVELOPE)
+        _FIELD_NAMES[type(event)] = names
+    fields = {name: getattr(event, name) for name in names}
     return Recorded(
         type=type(event).TYPE,
         event_id=event.event_id,

@@ -17,7 +17,7 @@ from eventsourcing.persistence import (
     OperationalError,
     Transcoding,
 )
-from eventsourcing.sqlite import SQLiteAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from domain.dates import DateInterval
@@ -89,6 +89,12 @@ class SanctionsApp(Application[UUID]):
         self.store = store
         super().__init__(env=dict(store.env))
         self.after_save: list[Callable[[SanctionsApp], None]] = list(type(self).followers)
+        recorder: Any = self.recorder
+        self._appender: SQLiteAggregateRecorder | None = None
+        if type(recorder) is SQLiteApplicationRecorder:
+            self._appender = SQLiteAggregateRecorder(
+                recorder.datastore, events_table_name=recorder.events_table_name
+            )
 
     def saved(self) -> None:
         """Run the followers after a successful save (never inside a write's retry loop)."""
@@ -102,16 +108,28 @@ class SanctionsApp(Application[UUID]):
 
     # -- writing ------------------------------------------------------------------------
 
-    def save_events(self, events: Sequence[Any]) -> None:
-        """Save new events of aggregates, in this order, in one transaction.
+    def save_events(self, events: Sequence[Any], aggregates: Sequence[Any] = ()) -> None:
+        """Save new events of aggregates, then the aggregates' pending events, in this
+        order, in one transaction.
 
-        What ``save`` does with them, less its per-object ``runtime_checkable`` Protocol
-        checks (costly at import volumes): the library's event store ``put``, that is the
-        mapper and the recorder. No snapshots or aggregate cache are configured here, so
-        ``save`` would do nothing else with them.
+        What ``save(*events, *aggregates)`` does, less its per-object ``runtime_checkable``
+        Protocol checks (costly at import volumes): the mapper, then the recorder, as the
+        library's event store ``put`` does. On SQLite the rows go in with the library's
+        aggregate recorder for the same table (one ``executemany``; the application
+        recorder inserts row by row to learn each row's position, which is not needed
+        here). With an aggregate cache configured, ``save`` itself is used, to keep the
+        cache up to date.
         """
-        if events:
-            self.events.put(events)
+        if self.repository.cache is not None:
+            self.save(*events, *aggregates)
+            return
+        pending = [*events, *(e for a in aggregates for e in a.collect_events())]
+        if not pending:
+            return
+        if self._appender is None:
+            self.events.put(pending)
+            return
+        self._appender.insert_events([self.mapper.to_stored_event(e) for e in pending])
 
     def write(self, command: Callable[[], Sequence[Any]]) -> None:
         """Run a command that returns aggregates to save, retrying on a write conflict.

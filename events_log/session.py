@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,21 +18,37 @@ from events_log.app import SanctionsApp
 
 
 class ImportSession:
-    """Pending aggregates for a batch of commands; ``flush`` saves them in one transaction."""
+    """Pending aggregates for a batch of commands; ``flush`` saves them in one transaction.
+
+    Ids found absent from the store (entities and labels) are remembered until the next
+    flush, so that a new entity or label costs one store read at most, and ``prefetch``
+    asks about many at once.
+    """
 
     def __init__(self, app: SanctionsApp) -> None:
         self.app = app
         self.entities: dict[UUID, Entity] = {}
         self.labels: dict[UUID, Label] = {}
+        self.absent: set[UUID] = set()  # not in the store, nor made in this session
+        self.label_ids: dict[str, UUID] = {}  # label_id(text), once per text
         self.events_added = 0
+
+    def prefetch(self, entity_ids: Iterable[UUID]) -> None:
+        """Ask the store at once which of these entities exist (before a batch uses them)."""
+        unknown = [i for i in entity_ids if i not in self.entities and i not in self.absent]
+        if unknown:
+            self.absent.update(set(unknown) - self.app.existing(unknown))
 
     def entity(self, entity_id: UUID) -> Entity | None:
         entity = self.entities.get(entity_id)
         if entity is not None:
             return entity
+        if entity_id in self.absent:
+            return None
         try:
             loaded: Any = self.app.repository.get(entity_id)
         except AggregateNotFoundError:
+            self.absent.add(entity_id)
             return None
         assert isinstance(loaded, Entity)
         self.entities[entity_id] = loaded
@@ -67,36 +83,45 @@ class ImportSession:
             recorded_at=recorded_at,
         )
         self.entities[entity_id] = entity
+        self.absent.discard(entity_id)
         return entity
 
     def has_event(self, entity: Entity, event_id: str) -> bool:
-        return any(e.event_id == event_id for e in entity.events)
+        return entity.has_event(event_id)
 
     def find_label(self, text: str) -> list[UUID]:
         label = self._label(text)
         return [] if label is None else [UUID(e) for e in label.entity_ids]
 
+    def _label_id(self, text: str) -> UUID:
+        found = self.label_ids.get(text)
+        if found is None:
+            found = self.label_ids[text] = label_id(text)
+        return found
+
     def _label(self, text: str) -> Label | None:
-        key = label_id(text)
+        key = self._label_id(text)
         label = self.labels.get(key)
         if label is not None:
             return label
+        if key in self.absent:
+            return None
         try:
             loaded: Any = self.app.repository.get(key)
         except AggregateNotFoundError:
+            self.absent.add(key)
             return None
         assert isinstance(loaded, Label)
         self.labels[key] = loaded
         return loaded
 
     def _claim(self, entity: Entity) -> None:
-        record = entity.record()
-        texts = {label_key(t): t for t in (record.name, *record.aliases, *record.identifiers)}
-        for text in texts.values():
+        for text in _label_texts(entity):
             label = self._label(text)
             if label is None:
                 label = Label.create(text)
                 self.labels[label.id] = label
+                self.absent.discard(label.id)
             label.claim(str(entity.id), text)
 
     def pending(self) -> int:
@@ -105,19 +130,31 @@ class ImportSession:
     def flush(self) -> int:
         """Save every pending event in one transaction; returns how many entity events."""
         dirty = [e for e in self.entities.values() if e.pending_events]
+        wanted = {self._label_id(t) for e in dirty for t in _label_texts(e)}
+        unknown = [i for i in wanted if i not in self.labels and i not in self.absent]
+        if unknown:  # one query for the batch's names, not a read per name
+            self.absent.update(set(unknown) - self.app.existing(unknown))
         for entity in dirty:
             self._claim(entity)
         events = in_recorded_order([e.collect_events() for e in dirty])
         added = len(events)
         labels = [x for x in self.labels.values() if x.pending_events]
-        objects: Sequence[Any] = [*events, *labels]
-        if objects:
-            self.app.save(*objects)
+        if events or labels:
+            self.app.save_events(events, labels)
             self.app.saved()
         self.events_added += added
         self.entities.clear()
         self.labels.clear()
+        self.absent.clear()
+        self.label_ids.clear()
         return added
+
+
+def _label_texts(entity: Entity) -> list[str]:
+    """The entity's name, aliases and identifiers, one text per label."""
+    record = entity.record()
+    texts = {label_key(t): t for t in (record.name, *record.aliases, *record.identifiers)}
+    return list(texts.values())
 
 
 def in_recorded_order(streams: Sequence[Sequence[Any]]) -> list[Any]:
