@@ -21,8 +21,11 @@ class ImportSession:
     """Pending aggregates for a batch of commands; ``flush`` saves them in one transaction.
 
     Ids found absent from the store (entities and labels) are remembered until the next
-    flush, so that a new entity or label costs one store read at most, and ``prefetch``
-    asks about many at once.
+    flush, so that a new entity or label costs one store read at most; ``prefetch`` asks
+    about a batch's entities at once, and ``flush`` about the labels of its names. An id
+    the session makes is forgotten as absent at once, so a subclass's own ``flush`` that
+    keeps the memory can miss only what another writer adds meanwhile (then the save
+    conflicts, as it would have anyway).
     """
 
     def __init__(self, app: SanctionsApp) -> None:

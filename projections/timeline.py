@@ -121,8 +121,8 @@ PAGE = 10_000  # notifications per catch-up transaction
 BULK_BACKLOG = 50_000  # a backlog this long, and at least 1/BULK_SHARE of the log, is
 BULK_SHARE = 4  # projected in key order (SQLite)
 KEY_CHUNK = 5_000  # ids (entities, labels) per transaction, projecting in key order
-WORKERS = min(2, os.cpu_count() or 1)  # processes projecting in key order
 _OVERTAKEN = 3  # exit code of a helper process that found the position moved past its end
+WORKERS = min(2, os.cpu_count() or 1)  # processes projecting in key order
 FIRST_CUT = ALWAYS + 1  # stands for every cut before the first breakpoint
 LAST_CUT = NEVER + 1  # exclusive end of the last segment
 SEPARATOR = "|"
@@ -1004,6 +1004,7 @@ def project_in_key_order(app: SanctionsApp, start: int, end: int, workers: int =
     if not _shared(app):
         workers = 1
     ranges = _key_ranges(max(1, workers))
+    # Each process replaces the rows of its range of ids, in transactions of its own.
     helpers = [_apart("range", app.store, start, end, lo, hi) for lo, hi in ranges[1:]]
     done = _project_range(app, view, start, end, *ranges[0])
     for (lo, hi), helper in zip(ranges[1:], helpers, strict=True):
@@ -1091,11 +1092,28 @@ def _project_range_apart(store: StoreConfig, start: int, end: int, lo: str, hi: 
         raise SystemExit(_OVERTAKEN)
 
 
+# What replaces one chunk of rows: the rows, the entities' first positions, the entities,
+# and the span of ids whose rows all go (projecting the whole log), as ``replace_entities``
+# takes them.
+Chunk = tuple[list[EntityRows], dict[str, int], list[str], tuple[str, bool, str, bool] | None]
+
+
 def _project_range(
     app: SanctionsApp, view: SQLiteTimelineView, start: int, end: int, lo: str, hi: str
 ) -> bool:
     """Replace the rows of the entities with ids in ``[lo, hi)`` that have entries in the
     backlog, in key order; False if the tracked position went past ``end`` meanwhile."""
+    return all(_write(app, view, end, chunk) for chunk in _chunks(app, start, end, lo, hi))
+
+
+def _write(app: SanctionsApp, view: SQLiteTimelineView, end: int, chunk: Chunk) -> bool:
+    rows, firsts, entity_ids, span = chunk
+    return view.replace_entities(rows, firsts, entity_ids, app.name, end, span)
+
+
+def _chunks(app: SanctionsApp, start: int, end: int, lo: str, hi: str) -> Iterator[Chunk]:
+    """The chunks of rows of the entities with ids in ``[lo, hi)`` that have entries in
+    the backlog, in key order."""
     recorder: Any = app.recorder
     table = recorder.events_table_name
     fast = app.mapper.cipher is None and app.mapper.compressor is None
@@ -1116,9 +1134,8 @@ def _project_range(
             ids = [row[0] for row in plain.fetchall()]
             if not ids:
                 if start == 0:  # nor beyond the last entity, up to the range's end
-                    rest = (done, not with_done, hi, False)
-                    return view.replace_entities([], {}, [], app.name, end, rest)
-                return True
+                    yield [], {}, [], (done, not with_done, hi, False)
+                return
             plain.execute(
                 "SELECT originator_id, originator_version, rowid, topic, state "
                 f"FROM {table} WHERE originator_id >= ? AND originator_id <= ? "
@@ -1158,10 +1175,8 @@ def _project_range(
         if start == 0:
             span = (done, not with_done, _uuid_text(ids[-1]), True)
             done, with_done = span[2], True
-        if (histories or span) and not view.replace_entities(
-            rows, firsts, list(histories), app.name, end, span
-        ):
-            return False
+        if histories or span:
+            yield rows, firsts, list(histories), span
 
 
 def _count_entries(app: SanctionsApp, start: int, end: int) -> int:
