@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -36,7 +37,7 @@ from events_log.store import (
     translate_errors,
     writer_turn,
 )
-from projections import render, timeline
+from projections import render, terminal, timeline
 from projections.views import (
     Horizon,
     all_records,
@@ -51,6 +52,13 @@ from projections.views import (
 
 class UsageError(DomainError):
     """The command line itself is wrong: an unknown option, a missing argument."""
+
+
+class OutputError(DomainError):
+    """Standard output cannot be written (a full disk, a closed device)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(f"cannot write the output: {error.strerror or error}")
 
 
 class Parser(argparse.ArgumentParser):
@@ -322,12 +330,32 @@ class Context:
         self.store: StoreConfig | None = None  # the store a command opened
 
     def print(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.write(text + "\n")
 
     def print_json(self, data: Any) -> None:
-        """Indented for a person at a terminal; compact (and much faster) into a pipe."""
+        """Indented for a person at a terminal; compact (and much faster) into a pipe.
+        Non-ASCII characters as JSON escapes when the output's encoding is not Unicode."""
         indent = 2 if self.out.isatty() else None
-        self.out.write(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+        ascii_only = not terminal.can_encode_everything(self.out)
+        self.write(json.dumps(data, indent=indent, ensure_ascii=ascii_only) + "\n")
+
+    def write(self, text: str) -> None:
+        with self.writing():
+            self.out.write(text)
+
+    def flush(self) -> None:
+        with self.writing():
+            self.out.flush()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Report a failure to write standard output (a full disk) as an OutputError."""
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(error) from None
 
     def note(self, text: str) -> None:
         self.err.write(text + "\n")
@@ -749,7 +777,8 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
         count = export_file(app, Path(args.output))
         ctx.note(f"exported {count} events to {args.output}")
     else:
-        export(app, ctx.out)
+        with ctx.writing():
+            export(app, ctx.out)
     return 0
 
 
@@ -823,10 +852,15 @@ def main(
         environ=dict(os.environ) if environ is None else environ,
         today=today or datetime.now(UTC).date(),
     )
+    if stdout is None:
+        terminal.escape_unencodable(sys.stdout)
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args, ctx)
+        code = COMMANDS[args.command](args, ctx)
+        ctx.flush()
     except DomainError as error:
+        if isinstance(error, OutputError) and stdout is None:
+            terminal.discard_output(sys.stdout)
         ctx.err.write(f"error: {error}\n")
         return 2
     except (PersistenceError, sqlite3.Error) as error:
@@ -836,6 +870,7 @@ def main(
         return 2
     except BrokenPipeError:
         return 0
+    return code
 
 
 if __name__ == "__main__":
