@@ -272,7 +272,7 @@ def _parse_single(text: str, raw: str, published: date | None) -> tuple[date, da
                 raise InvalidDateError(_out_of_range(raw))
             return date(year, 1, 1), date(year + 1, 1, 1), "year"
     except ValueError as error:
-        if "out of range" in str(error):  # year 0, or an end past 9999-12-31
+        if str(error).startswith("year "):  # year 0, or an end past 9999-12-31
             raise InvalidDateError(_out_of_range(raw)) from None
         msg = f"date {raw!r} is not a calendar date: {error}"
         raise InvalidDateError(msg) from None

@@ -132,7 +132,7 @@ def _digest(store: str) -> str:
         path = Path(store)
         if not path.is_file():
             return "absent"
-        with sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True) as connection:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
             try:
                 tables = connection.execute(
                     "SELECT name, sql FROM sqlite_master ORDER BY name"
