@@ -122,7 +122,7 @@ class TestFollowingTheLog:
 
         view_ = timeline.timeline_view(app)
         assert view_.max_tracking_id(app.name) == app.max_position()
-        entry = timeline._statuses(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
+        entry = timeline.statuses_between(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
         assert entry.status == "sanctioned"
 
     def test_a_read_catches_up_after_a_crash_between_saving_and_projecting(
@@ -249,7 +249,7 @@ class TestTheLibraryRunner:
 
         view_ = timeline.timeline_view(writer)
         assert view_.max_tracking_id(writer.name) == writer.max_position()
-        entry = timeline._statuses(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
+        entry = timeline.statuses_between(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
         assert entry.status == "sanctioned"
         writer.close()
 

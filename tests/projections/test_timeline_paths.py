@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ from domain.record import (
 from events_log.app import SanctionsApp
 from events_log.store import resolve_store
 from projections import timeline
+from projections.timeline import bulk
 
 SOURCE = Source(title="Test source", published=date(2013, 10, 4))
 BASE = date(2000, 1, 1)
@@ -138,8 +140,8 @@ def loaded(tmp_path: Path) -> Iterator[SanctionsApp]:
 
 
 def in_key_order_from(monkeypatch: pytest.MonkeyPatch, backlog: int) -> None:
-    monkeypatch.setattr(timeline, "BULK_BACKLOG", backlog)
-    monkeypatch.setattr(timeline, "KEY_CHUNK", 40)  # many chunks, a chunk per few entities
+    monkeypatch.setattr(bulk, "BULK_BACKLOG", backlog)
+    monkeypatch.setattr(bulk, "KEY_CHUNK", 40)  # many chunks, a chunk per few entities
 
 
 class TestInKeyOrder:
@@ -250,7 +252,11 @@ class TestFollowerApart:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         app = SanctionsApp(resolve_store(str(tmp_path / "events.sqlite"), {}))
-        monkeypatch.setattr(timeline, "_apart", lambda *args: None)
+
+        def cannot_start(process: object) -> None:
+            raise OSError("no more processes")
+
+        monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", cannot_start)
 
         with timeline.FollowerApart(app) as follower:
             app.after_save = [follower]
