@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -20,6 +20,7 @@ from domain.record import (
     SANCTION_LIFTED,
     SANCTION_WAIVED,
     WAIVER_ENDED,
+    EntityRecord,
     Source,
 )
 from events_log.app import SanctionsApp
@@ -33,12 +34,14 @@ from events_log.store import (
     writer_turn,
 )
 from projections import render, timeline
+from projections.stream import json_chunks
 from projections.views import (
+    EntityView,
     Horizon,
     all_records,
-    diff,
     explain,
     history,
+    iter_diff,
     record_of,
     replay,
     view,
@@ -324,6 +327,18 @@ class Context:
         indent = 2 if self.out.isatty() else None
         self.out.write(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
 
+    def print_lines(self, lines: Iterable[str], end: str = "\n") -> None:
+        """Each line as it comes (``end`` after each)."""
+        for line in lines:
+            self.out.write(line + end)
+
+    def stream_json(self, head: dict[str, Any], key: str, items: Iterable[Any]) -> None:
+        """``print_json({**head, key: [*items]})``, one item at a time."""
+        indent = 2 if self.out.isatty() else None
+        for chunk in json_chunks(head, key, items, indent):
+            self.out.write(chunk)
+        self.out.write("\n")
+
     def note(self, text: str) -> None:
         self.err.write(text + "\n")
 
@@ -449,15 +464,16 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
         # Every entity, everything recorded: the status timeline answers.
-        views = timeline.views(app, as_of)
+        views: Iterable[EntityView] = timeline.iter_views(app, as_of)
     else:
         views = [view(r, as_of) for r in _records_for(app, args.names, horizon)]
     if args.format == "json":
-        ctx.print_json(render.status_json(views, as_of, horizon))
+        entities = (render.entity_json(v) for v in views)
+        ctx.stream_json(render.status_head_json(as_of, horizon), "entities", entities)
     elif args.format == "csv":
-        ctx.print(render.status_csv(views))
+        ctx.print_lines(render.status_csv_lines(views), end="")
     else:
-        ctx.print(render.status_table(views, as_of, horizon))
+        ctx.print_lines(render.status_table_lines(views, as_of, horizon))
         if args.names:
             for item in views:
                 ctx.print()
@@ -668,26 +684,18 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
         # Every entity: the timeline tells which changed; only those are folded.
-        before = timeline.statuses(app, start)
-        after = timeline.statuses(app, end)
-        changed = [
-            entity_id
-            for entity_id, status in after.items()
-            if entity_id not in before
-            or before[entity_id].possible_statuses != status.possible_statuses
-        ]
-        records = sorted(
-            (record_of(e, app.entity_events(UUID(e)), horizon) for e in changed),
-            key=lambda r: r.name.casefold(),
+        changed = timeline.changed(app, start, end)
+        records: Iterable[EntityRecord] = (
+            record_of(e, app.entity_events(UUID(e)), horizon) for e in changed
         )
     else:
         records = _records_for(app, args.names, horizon)
-    changes = diff(records, start, end)
+    changes = iter_diff(records, start, end)
     if args.format == "json":
-        data = render.diff_json(changes, start, end, horizon)
-        ctx.print_json(data)
+        entities = (render.change_entity_json(c) for c in changes)
+        ctx.stream_json(render.diff_head_json(start, end, horizon), "entities", entities)
     else:
-        ctx.print(render.diff_table(changes, start, end, horizon))
+        ctx.print_lines(render.diff_table_lines(changes, start, end, horizon))
     return 0
 
 
