@@ -19,15 +19,15 @@ from cli import main
 from domain.dates import DateInterval, parse_date
 from domain.entity import Entity
 from domain.errors import DomainError
-from domain.record import SANCTION_LAPSED, SANCTION_LIFTED, Source
+from domain.record import SANCTION_LAPSED, SANCTION_LIFTED
 from events_log.app import SanctionsApp
 from events_log.bundled import load_bundled
 from events_log.session import ImportSession
 from events_log.store import StoreError, resolve_store
 from projections import render, timeline
 from projections.views import Horizon, all_records, record_of, view
+from tests.builders import SOURCE, intervals
 
-SOURCE = Source(title="Test source", published=date(2013, 10, 4))
 AS_OF_TEXTS = ["1989", "2000", "2005", "2007", "2010", "2013", "2013-10-04", "2000/2009"]
 
 
@@ -295,26 +295,7 @@ def _day_cuts(day: date) -> tuple[int, int]:
 BASE = date(2000, 1, 1)
 
 
-@st.composite
-def intervals(draw: st.DrawFn) -> DateInterval | None:
-    """Exact days, months, years, ranges, open ends and undated, over a few years."""
-    shape = draw(st.sampled_from(["day", "month", "year", "range", "before", "after", "none"]))
-    if shape == "none":
-        return None
-    start = BASE + timedelta(days=draw(st.integers(0, 8 * 365)))
-    if shape == "day":
-        return DateInterval("day", start, start + timedelta(days=1))
-    if shape == "month":
-        first = start.replace(day=1)
-        return DateInterval("month", first, (first + timedelta(days=32)).replace(day=1))
-    if shape == "year":
-        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
-    if shape == "range":
-        length = draw(st.integers(2, 3 * 365))
-        return DateInterval("range", start, start + timedelta(days=length))
-    if shape == "before":
-        return DateInterval("before", None, start)
-    return DateInterval("after", start, None)
+INTERVALS = intervals(BASE, 8 * 365, months=True, longest_range=3 * 365)
 
 
 ACTIONS = st.tuples(
@@ -334,7 +315,7 @@ ACTIONS = st.tuples(
         ]
     ),
     st.integers(0, 20),
-    intervals(),
+    INTERVALS,
 )
 
 
@@ -386,7 +367,7 @@ def _as_of(day: int, shape: str) -> DateInterval:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    plan=st.tuples(st.just("impose"), st.integers(0, 20), intervals()).flatmap(
+    plan=st.tuples(st.just("impose"), st.integers(0, 20), INTERVALS).flatmap(
         lambda first: st.lists(ACTIONS, max_size=14).map(lambda rest: [first, *rest])
     ),
     as_ofs=st.lists(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,6 @@ from domain.record import (
     SANCTION_WAIVED,
     WAIVER_ENDED,
     Recorded,
-    Source,
     believe,
     build_record,
 )
@@ -40,48 +39,22 @@ from events_log.app import SanctionsApp
 from events_log.store import resolve_store
 from projections import timeline
 from projections.timeline import bulk
+from tests.builders import ENTITY_ID, intervals, recorded
 
-SOURCE = Source(title="Test source", published=date(2013, 10, 4))
 BASE = date(2000, 1, 1)
-ENTITY_ID = "00000000-0000-0000-0000-000000000001"
 AS_OF = DateInterval("2010", date(2010, 1, 1), date(2011, 1, 1))
 
 
 # -- entity_rows: on random records, the bit sets give the fold's rows ---------------------
 
 
-@st.composite
-def intervals(draw: st.DrawFn) -> DateInterval | None:
-    """Days, years, ranges, open starts and ends, undated: often overlapping."""
-    shape = draw(st.sampled_from(["day", "year", "range", "before", "after", "none"]))
-    if shape == "none":
-        return None
-    start = BASE + timedelta(days=draw(st.integers(0, 5 * 365)))
-    if shape == "day":
-        return DateInterval("day", start, start + timedelta(days=1))
-    if shape == "year":
-        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
-    if shape == "range":
-        return DateInterval("range", start, start + timedelta(days=draw(st.integers(2, 900))))
-    if shape == "before":
-        return DateInterval("before", None, start)
-    return DateInterval("after", start, None)
-
+INTERVALS = intervals(BASE, 5 * 365)
 
 STEP_TYPES = [SANCTION_LAPSED, SANCTION_LIFTED, SANCTION_WAIVED, WAIVER_ENDED]
 
 
 def event(number: int, type_: str, when: DateInterval | None, **fields: Any) -> Recorded:
-    return Recorded(
-        type=type_,
-        event_id=f"e{number}",
-        entity_id=ENTITY_ID,
-        effective=when,
-        source=SOURCE,
-        recorded_at=datetime(2020, 1, 1, tzinfo=UTC),
-        fields=fields,
-        version=number + 1,
-    )
+    return recorded(type_, f"e{number}", when, version=number + 1, **fields)
 
 
 @st.composite
@@ -92,7 +65,7 @@ def records(draw: st.DrawFn) -> list[Recorded]:
     measures: list[str] = []
     requests: list[str] = []
     for number in range(1, draw(st.integers(1, 16))):
-        when = draw(intervals())
+        when = draw(INTERVALS)
         kind = draw(st.sampled_from(["impose", "step", "request", "decide"]))
         if kind == "impose" or (kind == "step" and not measures):
             events.append(event(number, SANCTION_IMPOSED, when, authority="A", program="P"))
