@@ -26,16 +26,26 @@ def date_json(interval: DateInterval | None) -> list[Any] | None:
 
 
 def date_from_json(data: Sequence[Any] | None) -> DateInterval | None:
-    """The date interval ``date_json`` made."""
+    """The date interval ``date_json`` made (the same object for the same dates, while
+    the last 10,000 are kept: intervals are immutable)."""
     if data is None:
         return None
-    text, start, until, how = data
-    return DateInterval(
-        text=text,
-        start=None if start is None else date.fromisoformat(start),
-        until=None if until is None else date.fromisoformat(until),
-        how=how,
-    )
+    key = tuple(data)
+    found = _INTERVALS.get(key)
+    if found is None:
+        if len(_INTERVALS) >= 10_000:
+            _INTERVALS.clear()
+        text, start, until, how = key
+        found = _INTERVALS[key] = DateInterval(
+            text=text,
+            start=None if start is None else date.fromisoformat(start),
+            until=None if until is None else date.fromisoformat(until),
+            how=how,
+        )
+    return found
+
+
+_INTERVALS: dict[tuple[Any, ...], DateInterval] = {}
 
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"))  # what json.dumps makes with these

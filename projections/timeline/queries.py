@@ -215,6 +215,7 @@ def _entity_view(
         activities=(),
         facts=(),
     )
+    wanted = states[start].keys() | states[end].keys()  # the measures shown at either cut
     measures = {
         m[0]: MeasureRecord(
             _recorded(
@@ -228,6 +229,7 @@ def _entity_view(
             None if m[4] is None else _recorded("", "", entity_id, date_from_json(m[4]), {}),
         )
         for m in shown["measures"]
+        if m[0] in wanted
     }
     order = list(measures)
     requests = [
