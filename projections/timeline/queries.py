@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import attrs
@@ -278,12 +279,35 @@ def _entity_view(
             activities=happened_by(activities, cut),
         )
     changes = []
+    before, after = _iso_bounds(start, end)
     for event_id, type_, effective, measure_id, version in shown["changes"]:
+        # first_day(interval) < end and last_day(interval) >= start, on the stored ISO
+        # dates (they sort as the days do) before an interval is made of them
+        if effective is not None and (
+            (effective[1] is not None and effective[1] >= before)
+            or (effective[2] is not None and effective[2] <= after)
+        ):
+            continue
         interval = date_from_json(effective)
         if first_day(interval) < end and last_day(interval) >= start:
             fields = {} if measure_id is None else {"measure_id": measure_id}
             changes.append(_recorded(type_, event_id, entity_id, interval, fields, version))
     return EntityView(record, at[end], at[start], sorted(changes, key=effective_key))
+
+
+def _iso_bounds(start: int, end: int) -> tuple[str, str]:
+    """ISO days: an interval starting on or after the first cannot start before ``end``;
+    one ending (exclusive) on or before the second cannot last until ``start``. Where a
+    cut is no day, bounds that exclude nothing (the check on intervals decides)."""
+    try:
+        before = date.fromordinal(end).isoformat()
+    except (ValueError, OverflowError):
+        before = "~"  # after every ISO day
+    try:
+        after = date.fromordinal(start).isoformat()
+    except (ValueError, OverflowError):
+        after = ""  # before every ISO day
+    return before, after
 
 
 def _status_rows(view: TimelineView, cut: int) -> dict[str, tuple[str, list[str]]]:
