@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -463,10 +464,23 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
-        # Every entity, everything recorded: the status timeline answers.
-        views: Iterable[EntityView] = timeline.iter_views(app, as_of)
+        # Every entity, everything recorded: the status timeline answers, one at a time
+        # (its query closed at once when the reader goes away, before the store is).
+        with contextlib.closing(timeline.iter_views(app, as_of)) as views:
+            _print_status(views, args, ctx, as_of, horizon)
     else:
-        views = [view(r, as_of) for r in _records_for(app, args.names, horizon)]
+        records = _records_for(app, args.names, horizon)
+        _print_status([view(r, as_of) for r in records], args, ctx, as_of, horizon)
+    return 0
+
+
+def _print_status(
+    views: Iterable[EntityView],
+    args: argparse.Namespace,
+    ctx: Context,
+    as_of: DateInterval,
+    horizon: Horizon,
+) -> None:
     if args.format == "json":
         entities = (render.entity_json(v) for v in views)
         ctx.stream_json(render.status_head_json(as_of, horizon), "entities", entities)
@@ -478,7 +492,6 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             for item in views:
                 ctx.print()
                 ctx.print(render.detail_block(item))
-    return 0
 
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:

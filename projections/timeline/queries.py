@@ -8,7 +8,7 @@ picked from the stored display JSON by the same functions the fold uses.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import date
 from typing import Any
 
@@ -123,7 +123,7 @@ def views(app: SanctionsApp, as_of: DateInterval) -> list[EntityView]:
     return list(iter_views(app, as_of))
 
 
-def iter_views(app: SanctionsApp, as_of: DateInterval) -> Iterator[EntityView]:
+def iter_views(app: SanctionsApp, as_of: DateInterval) -> Generator[EntityView, None, None]:
     """``views`` one by one, in the same order, without holding them all.
 
     On SQLite one query, sorted by the database (``casefold`` as an SQL function), gives
