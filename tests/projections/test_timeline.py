@@ -84,6 +84,24 @@ class TestAnswers:
         assert answers == fold_json(app, as_of)
         assert len(answers) == 8
 
+    @pytest.mark.parametrize(
+        ("start", "end"), [("1995", "2013"), ("2000", "2005"), ("2013", "2013")]
+    )
+    def test_the_entities_a_diff_folds_are_those_whose_possible_statuses_changed(
+        self, app: SanctionsApp, start: str, end: str
+    ) -> None:
+        load_bundled(app)
+        low, high = parse_date(start, cap=False), parse_date(end, cap=False)
+        records = sorted(all_records(app, Horizon()), key=lambda r: r.name.casefold())
+        expected = [
+            r.entity_id
+            for r in records
+            if view(r, low).at_end.possible_statuses != view(r, high).at_end.possible_statuses
+        ]
+
+        assert timeline.changed(app, low, high) == expected
+        assert bool(expected) == (start != end)
+
     def test_statuses_give_the_headline_at_both_ends_of_the_period(self, app: SanctionsApp) -> None:
         load_bundled(app)
 
