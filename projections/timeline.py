@@ -113,6 +113,7 @@ from domain.status import (
     pending_requests,
 )
 from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.schema import create_tables
 from events_log.store import StoreConfig, StoreError
 from projections.views import CHANGES, EntityView, as_of_bounds, effective_key
 
@@ -814,7 +815,7 @@ def timeline_view(app: SanctionsApp) -> TimelineView:
             TimelineView,
             view_class(datastore=factory.datastore, tracking_table_name=f"{NAME.lower()}_tracking"),
         )
-    view.create_table()
+    create_tables(factory, NAME.lower(), view)
     _VIEWS[app] = view
     return view
 
