@@ -212,7 +212,10 @@ class _HeadWatch:
             return None
         if self.found is not None:
             position, upto = self.found
-            detail = f"at position {position}, {entries - upto} entries after it"
+            later = entries - upto
+            detail = (
+                f"at position {position}, {later} {'entry' if later == 1 else 'entries'} after it"
+            )
             return HeadCheck(given, True, detail)
         if self.passed is not None:
             detail = f"at position {self.passed} the log's link is {self.link}: history changed"

@@ -216,7 +216,7 @@ class TestVerifyUntouched:
             f"verified {entries} log entries: the log matches its hash chain\n"
             f"head {later}\n"
             f"the log extends head {earlier} (at position {earlier.split(':')[0]}, "
-            f"{after} entries after it)\n"
+            f"{after} {'entry' if after == 1 else 'entries'} after it)\n"
         )
         assert after > 0
 
