@@ -38,7 +38,7 @@ from events_log.store import (
     translate_errors,
     writer_turn,
 )
-from projections import render, terminal, timeline
+from projections import render, terminal, timeline, verify
 from projections.stream import json_chunks
 from projections.views import (
     EntityView,
@@ -212,6 +212,21 @@ def build_parser() -> Parser:
         "--reported-by are not materialised: they fold the log.",
     )
     _store_option(reb)
+
+    ver = commands.add_parser(
+        "verify",
+        help="prove the log untouched: recompute its hash chain and compare",
+        description="Recompute the hash chain over every stored event, in log order, and "
+        "compare it with the chain kept beside the log. Prints the head (last position and "
+        "its hash) and exits 0 when they match; otherwise names the first position where "
+        "the log no longer matches and exits 1. With --head, also checks that the log "
+        "extends a head printed earlier.",
+    )
+    _store_option(ver)
+    ver.add_argument(
+        "--head", metavar="H", help="a head printed earlier: POSITION:HASH, or the hash alone"
+    )
+    ver.add_argument("--format", choices=("table", "json"), default="table")
     return parser
 
 
@@ -828,6 +843,20 @@ def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
+    given = None if args.head is None else verify.parse_head(args.head)
+    app = open_app(args.store, ctx)
+    with translate_errors(app.store):
+        result = verify.verify(app, given)
+    if args.format == "json":
+        ctx.print_json(verify.report_json(result))
+    elif result.ok:
+        ctx.print("\n".join(verify.report_lines(result)))
+    else:
+        ctx.note(f"error: {verify.error_line(result)}")
+    return 0 if result.ok else 1
+
+
 def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     events = list(app.iter_recorded())
@@ -856,6 +885,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "explain": cmd_explain,
     "diff": cmd_diff,
     "rebuild": cmd_rebuild,
+    "verify": cmd_verify,
 }
 
 

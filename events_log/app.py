@@ -25,6 +25,7 @@ from domain.entity import Entity, register, to_recorded
 from domain.errors import DomainError, NotFoundError, RuleViolationError
 from domain.label import Label, label_id, label_key
 from domain.record import Recorded, Source
+from events_log.schema import create_tables
 from events_log.store import StoreConfig, is_read_only, store_failure, writer_turn
 
 ENTITY_TOPIC_PREFIX = get_topic(Entity) + "."
@@ -87,7 +88,11 @@ class SanctionsApp(Application[UUID]):
 
     def __init__(self, store: StoreConfig) -> None:
         self.store = store
-        super().__init__(env=dict(store.env))
+        env = dict(store.env)
+        if store.kind == "postgresql":
+            env["CREATE_TABLE"] = "no"  # made once per store, under a lock (events_log.schema)
+        super().__init__(env=env)
+        create_tables(self.factory, "events", self.recorder)
         self.after_save: list[Callable[[SanctionsApp], None]] = list(type(self).followers)
         recorder: Any = self.recorder
         self._appender: SQLiteAggregateRecorder | None = None

@@ -623,6 +623,7 @@ class _SnapshotSession(ImportSession):
                 "run the import again"
             )
             raise ConflictError(msg) from None
+        self.app.saved()  # the followers (status timeline, hash chain) catch up
         self.events_added += added
         self.entities.clear()
         self.labels.clear()

@@ -261,15 +261,30 @@ def _start_postgres() -> tuple[PostgresServer, Callable[[], None]]:
         raise
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A real PostgreSQL server for the whole session; skips (fails on CI) if none starts."""
+def _started_or_skip() -> tuple[PostgresServer, Callable[[], None]]:
+    """A started server, or a skip (a failure on CI) saying why none starts."""
     try:
-        server, stop = _start_postgres()
+        return _start_postgres()
     except (PostgresUnavailableError, OSError, subprocess.SubprocessError) as error:
         if _on_ci():
             pytest.fail(f"PostgreSQL tests must run on CI, but no server started: {error}")
         pytest.skip(f"no PostgreSQL server for these tests: {error}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole session; skips (fails on CI) if none starts."""
+    server, stop = _started_or_skip()
+    try:
+        yield server
+    finally:
+        stop()
+
+
+@pytest.fixture
+def fresh_postgres_server() -> Iterator[PostgresServer]:
+    """A server of the test's own, from a fresh ``initdb``: nothing has ever run on it."""
+    server, stop = _started_or_skip()
     try:
         yield server
     finally:

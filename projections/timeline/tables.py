@@ -23,6 +23,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory, SQLiteTrackingRecorder
 
 from events_log.app import SanctionsApp
+from events_log.schema import create_tables
 from projections.timeline.segments import EntityRows
 
 NAME = "Timeline"
@@ -323,7 +324,7 @@ def timeline_view(app: SanctionsApp) -> TimelineView:
             TimelineView,
             view_class(datastore=factory.datastore, tracking_table_name=f"{NAME.lower()}_tracking"),
         )
-    view.create_table()
+    create_tables(factory, NAME.lower(), view)
     _VIEWS[app] = view
     return view
 
