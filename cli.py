@@ -134,7 +134,7 @@ def build_parser() -> Parser:
     imp.add_argument("files", nargs="+", metavar="FILE", help="files; .gz is read directly")
     imp.add_argument(
         "--format",
-        choices=("jsonl", "ofac-sdn-csv"),
+        choices=("jsonl", "ofac-sdn-csv", "ftm", "ftm-delta"),
         default=None,
         help="default: from the file name (.jsonl, .csv), else from its content",
     )
@@ -159,7 +159,7 @@ def build_parser() -> Parser:
 
     exp = commands.add_parser("export", help="write the whole log as JSON Lines")
     _store_option(exp)
-    exp.add_argument("--format", choices=("jsonl",), default="jsonl")
+    exp.add_argument("--format", choices=("jsonl", "ftm"), default="jsonl")
     exp.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
 
     ent = commands.add_parser("entities", help="list entities, optionally matching QUERY")
@@ -691,10 +691,25 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_import_ftm(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log.ftm.files import check_paths, import_paths
+
+    if args.observed is not None:
+        msg = "--observed applies to OFAC snapshots; FtM records and delta versions carry dates"
+        raise UsageError(msg)
+    paths = [Path(name) for name in args.files]
+    check_paths(paths)
+    for line in import_paths(open_app(args.store, ctx), paths, args.format):
+        ctx.print(line)
+    return 0
+
+
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     from events_log.jsonl import JsonlImporter
     from events_log.ofac import FORMAT, OfacImporter, Progress, detect_format
 
+    if args.format in ("ftm", "ftm-delta"):
+        return cmd_import_ftm(args, ctx)
     formats = {args.format or detect_format(Path(name)) for name in args.files}
     if FORMAT in formats:
         if len(formats) > 1:
@@ -760,13 +775,16 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
-    from events_log.jsonl import export
+    from events_log.ftm.export import export as export_ftm
+    from events_log.jsonl import export as export_jsonl
 
+    export = export_ftm if args.format == "ftm" else export_jsonl
+    what = "FtM entities" if args.format == "ftm" else "events"
     app = open_app(args.store, ctx)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             count = export(app, out)
-        ctx.note(f"exported {count} events to {args.output}")
+        ctx.note(f"exported {count} {what} to {args.output}")
     else:
         export(app, ctx.out)
     return 0
