@@ -91,7 +91,8 @@ def party(record: EntityRecord) -> EntityProxy:
     registered = next((f for f in record.facts if f.type == "entity_registered"), None)
     if registered is not None and registered.source.url:
         proxy.add("sourceUrl", registered.source.url, quiet=True)
-    proxy.add("topics", "sanction" if record.measures else None, quiet=True)
+    in_force = any(m.ending is None for m in record.measures)
+    proxy.add("topics", "sanction" if in_force else None, quiet=True)
     return proxy
 
 
