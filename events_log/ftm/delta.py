@@ -8,8 +8,8 @@ gives each version's whole copy of the collection: a snapshot, dated by its vers
 A version with no operations is a real copy, equal to the one before it; it still dates
 what the next version shows (a change is within (previous version, this one]).
 
-Only parties are entries of the copies; other entities in a feed (addresses, ...) are
-read and checked, and counted, but not compared. Every file is read and checked before
+Parties and ``Sanction`` entities are the entries of the copies; other entities in a feed
+(addresses, ...) are read and checked, but not compared. Every file is read and checked before
 anything is written: a missing version file, a line that is not JSON, an unknown op or an
 ADD/MOD without a valid FtM entity refuses the whole feed.
 """
@@ -25,7 +25,16 @@ from typing import Any
 
 import attrs
 
-from events_log.ftm.reader import FtmError, Line, Party, is_party, party_of, read_entity
+from events_log.ftm.reader import (
+    FtmError,
+    Line,
+    Party,
+    SanctionFacts,
+    is_party,
+    party_of,
+    read_entity,
+    sanction_of,
+)
 
 OPS = ("ADD", "MOD", "DEL")
 DELTA_FILE = "entities.delta.json"
@@ -61,6 +70,10 @@ class Snapshot:
     changed: tuple[str, ...]  # ids in both, whose party facts differ
     listed_before: frozenset[str]  # ids first met in a MOD: on the list before the feed
     unknown_deletions: tuple[str, ...]  # DELs of ids no copy of this feed holds
+    sanctions: Mapping[str, SanctionFacts] = attrs.field(factory=dict)
+    sanctions_added: tuple[str, ...] = ()
+    sanctions_removed: tuple[SanctionFacts, ...] = ()
+    sanctions_changed: tuple[str, ...] = ()
 
 
 def version_instant(version_id: str, where: str) -> datetime:
@@ -129,18 +142,24 @@ def read_operations(file: Path, name: str) -> list[Operation]:
 def snapshots(versions: Sequence[Version]) -> list[Snapshot]:
     """Each version's copy, compared with the one before it."""
     state: dict[str, Party] = {}
+    sanctions: dict[str, SanctionFacts] = {}
     listed_before: set[str] = set()
     result = []
     previous: Version | None = None
     for version in versions:
         before = dict(state)
+        sanctions_before = dict(sanctions)
         unknown = []
         for operation in version.operations:
             if operation.op == "DEL":
-                if state.pop(operation.ftm_id, None) is None:
+                gone = state.pop(operation.ftm_id, None) or sanctions.pop(operation.ftm_id, None)
+                if gone is None:
                     unknown.append(operation.ftm_id)
                 continue
             assert operation.line is not None
+            if operation.line.proxy.schema.name == "Sanction":
+                sanctions[operation.ftm_id] = sanction_of(operation.line)
+                continue
             if not is_party(operation.line.proxy):
                 continue
             if operation.op == "MOD" and operation.ftm_id not in state:
@@ -156,6 +175,16 @@ def snapshots(versions: Sequence[Version]) -> list[Snapshot]:
                 changed=tuple(k for k in state if k in before and state[k] != before[k]),
                 listed_before=frozenset(listed_before),
                 unknown_deletions=tuple(unknown),
+                sanctions=dict(sanctions),
+                sanctions_added=tuple(k for k in sanctions if k not in sanctions_before),
+                sanctions_removed=tuple(
+                    v for k, v in sanctions_before.items() if k not in sanctions
+                ),
+                sanctions_changed=tuple(
+                    k
+                    for k in sanctions
+                    if k in sanctions_before and sanctions[k] != sanctions_before[k]
+                ),
             )
         )
         previous = version

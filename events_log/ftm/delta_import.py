@@ -9,7 +9,12 @@ Per version (DESIGN.md §9, read as a snapshot series by :mod:`events_log.ftm.de
 - a party gone from this copy was lifted within the window;
 - a party whose facts changed (MOD: renamed, aliases, identifiers) gets the new names as
   aliases and new identifiers; its measure is unchanged (our record keeps the name it was
-  registered under; the new one is an alias).
+  registered under; the new one is an alias);
+- a ``Sanction`` in the feed is a measure of its own, dated as ``import --format ftm``
+  dates it (the dates the list gives win over the window), with the same event ids, so a
+  file import and a feed agree; a later copy that adds an end date or an ending status
+  ends it; a DEL lifts it within the window, unless it has ended already. A Sanction of a
+  party that is neither in the feed nor on record is counted and left out.
 
 Versions are instants, not days: a change after version 13:47 and by version 19:47 of
 the same day is dated that day. Event ids derive from (feed, party, version), so
@@ -28,8 +33,8 @@ from domain.entity import Entity
 from domain.record import SANCTION_LIFTED, MeasureRecord, Source
 from events_log.app import SanctionsApp
 from events_log.ftm.delta import Operation, Snapshot, read_feed, snapshots
-from events_log.ftm.importer import FtmWriter
-from events_log.ftm.reader import Party
+from events_log.ftm.importer import FtmWriter, event_key
+from events_log.ftm.reader import Party, SanctionFacts
 from events_log.jsonl import key_to_event_id
 from events_log.session import ImportSession
 
@@ -138,6 +143,31 @@ class DeltaWriter:
             correlation_id=None,
         )
 
+    def sanction(self, facts: SanctionFacts) -> bool:
+        """Impose (or end) the Sanction's measure; False when its party is not on record."""
+        entity = self.session.entity(self.writer.entity_id(facts.entity))
+        if entity is None:
+            return False
+        self.writer.sanction(entity, facts)
+        return True
+
+    def sanction_removed(self, facts: SanctionFacts) -> None:
+        entity = self.session.entity(self.writer.entity_id(facts.entity))
+        lifted = self.key(facts.ftm_id, "lifted")
+        if entity is None or self.session.has_event(entity, lifted):
+            return
+        measure = entity.record().measure(event_key(facts.ftm_id, "imposed"))
+        if measure is None or measure.ending is not None:
+            return
+        entity.end_measure(
+            SANCTION_LIFTED,
+            measure.measure_id,
+            event_id=lifted,
+            effective=window(self.snapshot, seen=False),
+            source=self.source(facts.ftm_id),
+            correlation_id=None,
+        )
+
     def changed(self, party: Party) -> None:
         self.writer.party(party)  # new names become aliases, new identifiers are added
         entity = self.session.entity(self.writer.entity_id(party.ftm_id))
@@ -145,7 +175,7 @@ class DeltaWriter:
             self.writer.names(entity, party, [party.name], None)
 
 
-def summary(snapshot: Snapshot, events: int) -> str:
+def summary(snapshot: Snapshot, events: int, orphans: int = 0) -> str:
     version = snapshot.version
     ops = [o.op for o in version.operations]
     head = f"imported delta version {version.version_id} ({version.instant.isoformat()})"
@@ -157,10 +187,18 @@ def summary(snapshot: Snapshot, events: int) -> str:
         if snapshot.unknown_deletions
         else ""
     )
+    sanctions = ""
+    if snapshot.sanctions or snapshot.sanctions_removed:
+        sanctions = (
+            f"; {len(snapshot.sanctions)} Sanctions, {len(snapshot.sanctions_added)} added, "
+            f"{len(snapshot.sanctions_removed)} removed, {len(snapshot.sanctions_changed)} changed"
+        )
+        if orphans:
+            sanctions += f", {orphans} of parties not on record left out"
     return (
         f"{head}: {counts}; {len(snapshot.entries)} parties listed, "
         f"{len(snapshot.added)} added, {len(snapshot.removed)} removed, "
-        f"{len(snapshot.changed)} changed{unknown}; {events} new events"
+        f"{len(snapshot.changed)} changed{unknown}{sanctions}; {events} new events"
     )
 
 
@@ -179,5 +217,10 @@ def import_feeds(app: SanctionsApp, paths: Sequence[Path]) -> list[str]:
                 writer.lifted(ftm_id)
             for ftm_id in snapshot.changed:
                 writer.changed(snapshot.entries[ftm_id])
-            lines.append(summary(snapshot, session.flush()))
+            orphans = 0
+            for ftm_id in (*snapshot.sanctions_added, *snapshot.sanctions_changed):
+                orphans += not writer.sanction(snapshot.sanctions[ftm_id])
+            for facts in snapshot.sanctions_removed:
+                writer.sanction_removed(facts)
+            lines.append(summary(snapshot, session.flush(), orphans))
     return lines

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from domain.errors import DomainError
-from domain.record import SANCTION_LIFTED
+from domain.record import SANCTION_LAPSED, SANCTION_LIFTED, MeasureRecord
 from events_log.app import SanctionsApp
 from events_log.ftm.delta import read_feed, snapshots
 from events_log.ftm.delta_import import import_feeds
+from events_log.ftm.importer import event_key
 from events_log.store import resolve_store
 
 AQI = "ftm:NK-2T3S8Hu29ktYnKSTgQp2wL"
@@ -149,3 +151,76 @@ class TestRefusals:
             "20240528074703-npf/entities.delta.json:1: op 'DROP' is not one of ADD, MOD, DEL"
         )
         assert app.max_position() == 0
+
+
+def write_feed(folder: Path, versions: dict[str, list[dict[str, object]]]) -> Path:
+    for version, operations in versions.items():
+        (folder / version).mkdir(parents=True)
+        text = "".join(json.dumps(o) + "\n" for o in operations)
+        (folder / version / "entities.delta.json").write_text(text, encoding="utf-8")
+    index = {"versions": {v: f"https://example.org/artifacts/demo/{v}/x" for v in versions}}
+    (folder / "delta.json").write_text(json.dumps(index), encoding="utf-8")
+    return folder / "delta.json"
+
+
+def sanction(ftm_id: str, **props: list[str]) -> dict[str, object]:
+    return {
+        "id": ftm_id,
+        "schema": "Sanction",
+        "properties": {"entity": ["p-1"], "authority": ["Council"], **props},
+        "first_seen": "2024-01-10T00:00:00",
+        "last_seen": "2024-06-01T00:00:00",
+    }
+
+
+class TestSanctionsInAFeed:
+    def test_a_sanction_is_dated_by_its_own_dates_ended_by_a_mod_and_lifted_by_a_del(
+        self, tmp_path: Path
+    ) -> None:
+        party = {"id": "p-1", "schema": "Company", "properties": {"name": ["Acme"]}}
+        index = write_feed(
+            tmp_path / "feed",
+            {
+                "20240101000000-aaa": [],
+                "20240201000000-bbb": [
+                    {"op": "ADD", "entity": party},
+                    {"op": "ADD", "entity": sanction("s-1", startDate=["2020-01-15"])},
+                    {"op": "ADD", "entity": sanction("s-2", startDate=["2021"])},
+                ],
+                "20240301000000-ccc": [
+                    {
+                        "op": "MOD",
+                        "entity": sanction(
+                            "s-1",
+                            startDate=["2020-01-15"],
+                            endDate=["2024-02-20"],
+                            status=["expired"],
+                        ),
+                    },
+                ],
+                "20240401000000-ddd": [{"op": "DEL", "entity": {"id": "s-2"}}],
+            },
+        )
+        app = open_store(tmp_path / "s.sqlite")
+
+        lines = import_feeds(app, [index])
+
+        record = app.entity(app.find("ftm:p-1")).record()
+        first = record.measure(event_key("s-1", "imposed"))
+        second = record.measure(event_key("s-2", "imposed"))
+        assert first is not None
+        assert second is not None
+        assert dates(first) == ("2020-01-15", "2024-02-20", SANCTION_LAPSED)
+        # DEL in 2024-04-01 after 2024-03-01
+        assert dates(second) == ("2021", "2024-03/2024-04-01", SANCTION_LIFTED)
+        assert lines[1].endswith("; 2 Sanctions, 2 added, 0 removed, 0 changed; 5 new events")
+        assert import_feeds(app, [index])[1].endswith("; 0 new events")
+
+
+def dates(measure: MeasureRecord) -> tuple[str | None, str | None, str | None]:
+    imposed, ending = measure.imposition.effective, measure.ending
+    return (
+        imposed.canonical() if imposed else None,
+        ending.effective.canonical() if ending and ending.effective else None,
+        ending.type if ending else None,
+    )
