@@ -18,8 +18,9 @@ Per version (DESIGN.md §9, read as a snapshot series by :mod:`events_log.ftm.de
 
 Versions are instants, not days: a change after version 13:47 and by version 19:47 of
 the same day is dated that day. Event ids derive from (feed, party, version), so
-importing the feed again, or a longer copy of it, adds only what is new. Each version is
-saved in its own transaction, after the whole feed has been read and checked.
+importing the feed again, or a longer copy of it, adds only what is new. The whole feed
+is read and checked first, then saved in one transaction: a refused command (an end date
+before its start, say) writes nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from domain.dates import DateInterval
 from domain.entity import Entity
+from domain.errors import DomainError
 from domain.record import SANCTION_LIFTED, MeasureRecord, Source
 from events_log.app import SanctionsApp
 from events_log.ftm.delta import Operation, Snapshot, read_feed, snapshots
@@ -148,7 +150,12 @@ class DeltaWriter:
         entity = self.session.entity(self.writer.entity_id(facts.entity))
         if entity is None:
             return False
-        self.writer.sanction(entity, facts)
+        try:
+            self.writer.sanction(entity, facts)
+        except DomainError as error:
+            version = self.snapshot.version.version_id
+            msg = f"delta version {version}: Sanction {facts.ftm_id} of {facts.entity}: {error}"
+            raise type(error)(msg) from None
         return True
 
     def sanction_removed(self, facts: SanctionFacts) -> None:
@@ -203,13 +210,15 @@ def summary(snapshot: Snapshot, events: int, orphans: int = 0) -> str:
 
 
 def import_feeds(app: SanctionsApp, paths: Sequence[Path]) -> list[str]:
-    """Read and check every feed, then write each version. One line per version."""
+    """Read and check every feed, then write every version in one transaction (none when
+    a command is refused). One line per version."""
     feeds = [(path, snapshots(read_feed(path))) for path in paths]
-    lines = []
+    session = ImportSession(app)
+    done: list[tuple[Snapshot, int, int]] = []
     for path, series in feeds:
         collection = collection_of(path, [s.version.url for s in series])
         for snapshot in series:
-            session = ImportSession(app)
+            before = session.pending()
             writer = DeltaWriter(session, snapshot, collection)
             for ftm_id in snapshot.added:
                 writer.listed(snapshot.entries[ftm_id])
@@ -222,5 +231,6 @@ def import_feeds(app: SanctionsApp, paths: Sequence[Path]) -> list[str]:
                 orphans += not writer.sanction(snapshot.sanctions[ftm_id])
             for facts in snapshot.sanctions_removed:
                 writer.sanction_removed(facts)
-            lines.append(summary(snapshot, session.flush(), orphans))
-    return lines
+            done.append((snapshot, session.pending() - before, orphans))
+    session.flush()
+    return [summary(snapshot, events, orphans) for snapshot, events, orphans in done]

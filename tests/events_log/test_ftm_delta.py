@@ -224,3 +224,32 @@ def dates(measure: MeasureRecord) -> tuple[str | None, str | None, str | None]:
         ending.effective.canonical() if ending and ending.effective else None,
         ending.type if ending else None,
     )
+
+    def test_an_ending_before_its_start_refuses_the_whole_feed(self, tmp_path: Path) -> None:
+        party = {"id": "p-1", "schema": "Company", "properties": {"name": ["Acme"]}}
+        index = write_feed(
+            tmp_path / "feed",
+            {
+                "20240201000000-bbb": [
+                    {"op": "ADD", "entity": party},
+                    {"op": "ADD", "entity": sanction("s-1", startDate=["2020-01-15"])},
+                ],
+                "20240301000000-ccc": [
+                    {
+                        "op": "MOD",
+                        "entity": sanction(
+                            "s-1", startDate=["2020-01-15"], endDate=["2019"], status=["lifted"]
+                        ),
+                    },
+                ],
+            },
+        )
+        app = open_store(tmp_path / "s.sqlite")
+
+        with pytest.raises(DomainError) as refused:
+            import_feeds(app, [index])
+
+        assert str(refused.value).startswith(
+            "delta version 20240301000000-ccc: Sanction s-1 of p-1: "
+        )
+        assert app.max_position() == 0
