@@ -249,7 +249,8 @@ def dates(measure: MeasureRecord) -> tuple[str | None, str | None, str | None]:
         with pytest.raises(DomainError) as refused:
             import_feeds(app, [index])
 
-        assert str(refused.value).startswith(
-            "delta version 20240301000000-ccc: Sanction s-1 of p-1: "
+        assert str(refused.value) == (
+            "delta version 20240301000000-ccc: Sanction s-1 of p-1: lifting date 2019 is "
+            "before imposition date 2020-01-15 of measure Council / FtM listing"
         )
         assert app.max_position() == 0
