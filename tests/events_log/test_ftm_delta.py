@@ -173,6 +173,15 @@ def sanction(ftm_id: str, **props: list[str]) -> dict[str, object]:
     }
 
 
+def dates(measure: MeasureRecord) -> tuple[str | None, str | None, str | None]:
+    imposed, ending = measure.imposition.effective, measure.ending
+    return (
+        imposed.canonical() if imposed else None,
+        ending.effective.canonical() if ending and ending.effective else None,
+        ending.type if ending else None,
+    )
+
+
 class TestSanctionsInAFeed:
     def test_a_sanction_is_dated_by_its_own_dates_ended_by_a_mod_and_lifted_by_a_del(
         self, tmp_path: Path
@@ -215,15 +224,6 @@ class TestSanctionsInAFeed:
         assert dates(second) == ("2021", "2024-03/2024-04-01", SANCTION_LIFTED)
         assert lines[1].endswith("; 2 Sanctions, 2 added, 0 removed, 0 changed; 5 new events")
         assert import_feeds(app, [index])[1].endswith("; 0 new events")
-
-
-def dates(measure: MeasureRecord) -> tuple[str | None, str | None, str | None]:
-    imposed, ending = measure.imposition.effective, measure.ending
-    return (
-        imposed.canonical() if imposed else None,
-        ending.effective.canonical() if ending and ending.effective else None,
-        ending.type if ending else None,
-    )
 
     def test_an_ending_before_its_start_refuses_the_whole_feed(self, tmp_path: Path) -> None:
         party = {"id": "p-1", "schema": "Company", "properties": {"name": ["Acme"]}}
