@@ -128,7 +128,7 @@ def build_parser() -> Parser:
         _append_options(sub, kind)
 
     imp = commands.add_parser(
-        "import", help="import events (JSON Lines) or OFAC SDN list snapshots from files"
+        "import", help="import events (JSON Lines), OFAC SDN snapshots or FtM files and feeds"
     )
     _store_option(imp)
     imp.add_argument("files", nargs="+", metavar="FILE", help="files; .gz is read directly")
@@ -157,7 +157,9 @@ def build_parser() -> Parser:
     )
     imp.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
-    exp = commands.add_parser("export", help="write the whole log as JSON Lines")
+    exp = commands.add_parser(
+        "export", help="write the whole log as JSON Lines, or the record as FtM entities"
+    )
     _store_option(exp)
     exp.add_argument("--format", choices=("jsonl", "ftm"), default="jsonl")
     exp.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")

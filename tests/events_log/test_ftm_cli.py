@@ -71,3 +71,13 @@ def test_a_delta_feed_prints_one_line_per_version(tmp_path: Path, feed: Path) ->
         "imported delta version 20240528134729-3iv (2024-05-28T13:47:29+00:00): 1 ADD; "
         "3 parties listed, 1 added, 0 removed, 0 changed; 5 new events"
     )
+
+
+def test_observed_is_refused_for_ftm_files(tmp_path: Path, zala: Path) -> None:
+    code, out, err = run(tmp_path, "import", str(zala), "--format", "ftm", "--observed", "2026")
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: --observed applies to OFAC snapshots; FtM records and delta versions carry dates\n"
+    )
+    assert not (tmp_path / "s.sqlite").exists()
