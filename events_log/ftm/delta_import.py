@@ -6,7 +6,9 @@ Per version (DESIGN.md §9, read as a snapshot series by :mod:`events_log.ftm.de
   with ``ftm:<id>``, its names, and one measure ``OpenSanctions / <collection>
   collection`` imposed in that window (in the first version: on or before it; a party
   first met in a MOD was on the list before the feed began, so on or before its version);
-- a party gone from this copy was lifted within the window;
+- a party gone from this copy was lifted within the window; so was one that a DEL names
+  though no copy of this feed held it, when the store has it listed (its ADD came in an
+  earlier feed, or in versions this copy of the feed no longer lists);
 - a party whose facts changed (MOD: renamed, aliases, identifiers) gets the new names as
   aliases and new identifiers; its measure is unchanged (our record keeps the name it was
   registered under; the new one is an alias);
@@ -222,8 +224,8 @@ def import_feeds(app: SanctionsApp, paths: Sequence[Path]) -> list[str]:
             writer = DeltaWriter(session, snapshot, collection)
             for ftm_id in snapshot.added:
                 writer.listed(snapshot.entries[ftm_id])
-            for ftm_id in snapshot.removed:
-                writer.lifted(ftm_id)
+            for ftm_id in (*snapshot.removed, *snapshot.unknown_deletions):
+                writer.lifted(ftm_id)  # a DEL of a party listed before the feed: on record
             for ftm_id in snapshot.changed:
                 writer.changed(snapshot.entries[ftm_id])
             orphans = 0

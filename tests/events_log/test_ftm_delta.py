@@ -122,6 +122,41 @@ class TestImport:
         assert app.max_position() == position
 
 
+def feed_of(feed: Path, into: Path, versions: list[str]) -> Path:
+    """A copy of the feed that lists only these versions."""
+    target = into / "-".join(v[-3:] for v in versions)
+    shutil.copytree(feed.parent, target)
+    index = json.loads((target / "delta.json").read_text(encoding="utf-8"))
+    index["versions"] = {v: u for v, u in index["versions"].items() if v in versions}
+    (target / "delta.json").chmod(0o644)
+    (target / "delta.json").write_text(json.dumps(index), encoding="utf-8")
+    return target / "delta.json"
+
+
+class TestLaterFeeds:
+    def test_a_del_whose_add_came_in_an_earlier_feed_lifts_what_is_on_record(
+        self, tmp_path: Path, feed: Path
+    ) -> None:
+        app = open_store(tmp_path / "s.sqlite")
+        early = feed_of(feed, tmp_path, ["20240527194702-wnk", "20240528014702-pfh"])
+        late = feed_of(feed, tmp_path, ["20240528074703-npf"])
+
+        import_feeds(app, [early])
+        lines = import_feeds(app, [late])
+
+        assert lines == [
+            "imported delta version 20240528074703-npf (2024-05-28T07:47:03+00:00): 1 DEL; "
+            "0 parties listed, 0 added, 0 removed, 0 changed, 1 DEL of parties not in the "
+            "feed; 1 new events"
+        ]
+        # imposed within (2024-05-27 19:47, 2024-05-28 01:47] by the earlier feed
+        assert listing(app, POLTERGEIST) == (
+            "2024-05-27/2024-05-28",
+            "..2024-05-28",
+            SANCTION_LIFTED,
+        )
+
+
 class TestRefusals:
     def test_a_missing_version_file_refuses_the_feed_and_nothing_is_written(
         self, tmp_path: Path, feed: Path
