@@ -14,14 +14,17 @@ party is registered without measures (the file says it is not a target).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 import attrs
 
 from domain.entity import Entity
 from domain.errors import DomainError
+from domain.record import EVENT_CORRECTED, Recorded
 from events_log.app import SanctionsApp
 from events_log.ftm.reader import (
     FtmError,
@@ -111,9 +114,33 @@ class FtmWriter:
                     correlation_id=correlation,
                 )
 
+    def revise(self, entity: Entity, imposed: str, facts: SanctionFacts) -> None:
+        """Correct the imposition where a later copy of the Sanction says otherwise."""
+        changes = changes_of(entity.believed(imposed), facts)
+        if not changes:
+            return
+        shown = {k: v.canonical() if k == "effective" else v for k, v in sorted(changes.items())}
+        done = sum(
+            1 for e in entity.events if e.type == EVENT_CORRECTED and e.get("target") == imposed
+        )
+        what = json.dumps(shown, sort_keys=True)
+        corrected = event_key(facts.ftm_id, f"corrected:{done}:{what}")
+        if self.session.has_event(entity, corrected):
+            return
+        entity.correct(
+            imposed,
+            changes,
+            event_id=corrected,
+            effective=None,
+            source=facts.revision,
+            correlation_id=None,
+        )
+
     def sanction(self, entity: Entity, facts: SanctionFacts) -> None:
         imposed = event_key(facts.ftm_id, "imposed")
-        if not self.session.has_event(entity, imposed):
+        if self.session.has_event(entity, imposed):
+            self.revise(entity, imposed, facts)
+        else:
             entity.impose(
                 facts.authority,
                 facts.program,
@@ -138,6 +165,22 @@ class FtmWriter:
             source=ending.source,
             correlation_id=None,
         )
+
+
+def changes_of(believed: Recorded, facts: SanctionFacts) -> dict[str, Any]:
+    """What a later copy of a Sanction says differently of its imposition."""
+    effective = believed.effective
+    changes: dict[str, Any] = {}
+    if effective is None or effective.bounds() != facts.imposed.bounds():
+        changes["effective"] = facts.imposed
+    for name, value in (
+        ("authority", facts.authority),
+        ("program", facts.program),
+        ("reason", facts.reason),
+    ):
+        if believed.get(name) != value:
+            changes[name] = value
+    return changes
 
 
 @attrs.frozen

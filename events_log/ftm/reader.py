@@ -17,6 +17,9 @@ What the facts are (documented in the README, FtM section):
   says it lapsed, ``lifted``/``revoked``/... that it was lifted; a past end date with no
   such word is read as a lapse (the term ran out), and the ``how`` says so. An ending
   status with no end date dates the ending as unknown on or before ``last_seen``.
+- A later copy of a Sanction already on record whose imposition date, authority, program
+  or reason differ corrects the imposition (an ``event_corrected``, sourced by the copy as
+  last seen); importing that copy again adds nothing.
 """
 
 from __future__ import annotations
@@ -107,6 +110,7 @@ class SanctionFacts:
     imposed: DateInterval
     source: Source
     ending: Ending | None
+    revision: Source  # the record as last seen: the source of a correction it implies
 
 
 def read_lines(lines: Iterable[str], name: str) -> Iterator[Line]:
@@ -249,6 +253,7 @@ def sanction_of(line: Line) -> SanctionFacts:
         imposed=imposed,
         source=source,
         ending=ended,
+        revision=source_of(line, line.last_seen or line.first_seen, quote),
     )
 
 

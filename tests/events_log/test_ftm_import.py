@@ -217,3 +217,25 @@ class TestRefusals:
 
         assert str(refused.value).startswith(message)
         assert app.max_position() == 0
+
+
+class TestLaterCopies:
+    def test_a_changed_start_date_corrects_the_imposition_once(self, tmp_path: Path) -> None:
+        app = open_store(tmp_path / "s.sqlite")
+        first = [PARTY, sanction_line("p-1")]
+        later = [PARTY, sanction_line("p-1").replace('"2020"', '"2020-03-05"')]
+
+        import_file(app, io.StringIO("\n".join(first)), "f.json")
+        corrected = import_file(app, io.StringIO("\n".join(later)), "f.json")
+        middle = imposed_on(app)
+        again = import_file(app, io.StringIO("\n".join(later)), "f.json")
+        back = import_file(app, io.StringIO("\n".join(first)), "f.json")
+
+        assert (corrected.events, again.events, back.events) == (1, 0, 1)
+        assert (middle, imposed_on(app)) == ("2020-03-05", "2020")
+
+
+def imposed_on(app: SanctionsApp) -> str:
+    [measure] = app.entity(app.find("ftm:p-1")).record().measures
+    assert measure.imposition.effective is not None
+    return measure.imposition.effective.canonical()
