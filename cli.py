@@ -777,11 +777,13 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
-    from events_log.ftm.export import export as export_ftm
+    from events_log.ftm.files import export_ftm, require_ftm
     from events_log.jsonl import export as export_jsonl
 
     export = export_ftm if args.format == "ftm" else export_jsonl
     what = "FtM entities" if args.format == "ftm" else "events"
+    if args.format == "ftm":
+        require_ftm()  # before the store opens
     app = open_app(args.store, ctx)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:

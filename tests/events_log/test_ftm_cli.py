@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import sys
 from datetime import date
 from pathlib import Path
+
+import pytest
 
 from cli import main
 
@@ -79,5 +82,20 @@ def test_observed_is_refused_for_ftm_files(tmp_path: Path, zala: Path) -> None:
     assert (code, out) == (2, "")
     assert err == (
         "error: --observed applies to OFAC snapshots; FtM records and delta versions carry dates\n"
+    )
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_without_the_library_the_ftm_formats_say_how_to_install_it(
+    tmp_path: Path, zala: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "followthemoney", None)  # as if not installed
+
+    code, out, err = run(tmp_path, "export", "--format", "ftm")
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: the FtM formats need the followthemoney library: pip install -e '.[ftm]' "
+        "(it builds PyICU: apt-get install libicu-dev pkg-config g++ first)\n"
     )
     assert not (tmp_path / "s.sqlite").exists()
