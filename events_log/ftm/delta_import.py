@@ -38,7 +38,7 @@ from domain.record import SANCTION_LIFTED, MeasureRecord, Source
 from events_log.app import SanctionsApp
 from events_log.ftm.delta import Operation, Snapshot, read_feed, snapshots
 from events_log.ftm.importer import FtmWriter, event_key
-from events_log.ftm.reader import Party, SanctionFacts
+from events_log.ftm.reader import QUOTE_LIMIT, Party, SanctionFacts
 from events_log.jsonl import key_to_event_id
 from events_log.session import ImportSession
 
@@ -101,7 +101,7 @@ class DeltaWriter:
             publisher=None,
             published=version.instant.date(),
             url=version.url,
-            quote=operation.text if operation is not None else None,
+            quote=None if operation is None else _cut(operation.text),
         )
 
     def open_listing(self, entity: Entity) -> MeasureRecord | None:
@@ -182,6 +182,10 @@ class DeltaWriter:
         entity = self.session.entity(self.writer.entity_id(party.ftm_id))
         if entity is not None and party.name.casefold() != entity.record().name.casefold():
             self.writer.names(entity, party, [party.name], None)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 2] + " …"
 
 
 def summary(snapshot: Snapshot, events: int, orphans: int = 0) -> str:

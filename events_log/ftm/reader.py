@@ -17,6 +17,8 @@ What the facts are (documented in the README, FtM section):
   says it lapsed, ``lifted``/``revoked``/... that it was lifted; a past end date with no
   such word is read as a lapse (the term ran out), and the ``how`` says so. An ending
   status with no end date dates the ending as unknown on or before ``last_seen``.
+- Values are taken on one line (FtM texts may hold line breaks; the tracker's names,
+  reasons and quotes may not): white space runs become one space.
 - A later copy of a Sanction already on record whose imposition date, authority, program
   or reason differ corrects the imposition (an ``event_corrected``, sourced by the copy as
   last seen); importing that copy again adds nothing.
@@ -25,6 +27,7 @@ What the facts are (documented in the README, FtM section):
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
@@ -130,6 +133,7 @@ def read_entity(data: Any, where: str) -> Line:
     if not isinstance(data, dict):
         msg = f"{where}: each line must be a JSON object (an FtM entity)"
         raise FtmError(msg)
+    data = one_line_values(data)
     try:
         proxy = model.get_proxy(data)
     except FollowTheMoneyException as error:
@@ -139,6 +143,29 @@ def read_entity(data: Any, where: str) -> Line:
         msg = f"{where}: FtM entity of schema {proxy.schema.name} has no 'id'"
         raise FtmError(msg)
     return Line(where=where, proxy=proxy, data=data)
+
+
+def one_line(text: str) -> str:
+    """The text on one line: line breaks and runs of white space as one space, other
+    control characters left out (names, reasons and quotes are printable text)."""
+    printable = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc")
+    return " ".join(printable.split())
+
+
+def one_line_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The entity with every property value and its caption on one line."""
+    properties = data.get("properties")
+    cleaned = dict(data)
+    if isinstance(data.get("caption"), str):
+        cleaned["caption"] = one_line(data["caption"])
+    if isinstance(properties, dict):
+        cleaned["properties"] = {
+            name: [one_line(v) if isinstance(v, str) else v for v in values]
+            if isinstance(values, list)
+            else values
+            for name, values in properties.items()
+        }
+    return cleaned
 
 
 def is_party(proxy: EntityProxy) -> bool:
