@@ -143,13 +143,13 @@ def build_parser() -> Parser:
         _append_options(sub, kind)
 
     imp = commands.add_parser(
-        "import", help="import events (JSON Lines) or OFAC SDN list snapshots from files"
+        "import", help="import events (JSON Lines), OFAC SDN snapshots or FtM files and feeds"
     )
     _store_option(imp)
     imp.add_argument("files", nargs="+", metavar="FILE", help="files; .gz is read directly")
     imp.add_argument(
         "--format",
-        choices=("jsonl", "ofac-sdn-csv"),
+        choices=("jsonl", "ofac-sdn-csv", "ftm", "ftm-delta"),
         default=None,
         help="default: from the file name (.jsonl, .csv), else from its content",
     )
@@ -172,9 +172,11 @@ def build_parser() -> Parser:
     )
     imp.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
-    exp = commands.add_parser("export", help="write the whole log as JSON Lines")
+    exp = commands.add_parser(
+        "export", help="write the whole log as JSON Lines, or the record as FtM entities"
+    )
     _store_option(exp)
-    exp.add_argument("--format", choices=("jsonl",), default="jsonl")
+    exp.add_argument("--format", choices=("jsonl", "ftm"), default="jsonl")
     exp.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
 
     ent = commands.add_parser("entities", help="list entities, optionally matching QUERY")
@@ -745,10 +747,25 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_import_ftm(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log.ftm.files import check_paths, import_paths
+
+    if args.observed is not None:
+        msg = "--observed applies to OFAC snapshots; FtM records and delta versions carry dates"
+        raise UsageError(msg)
+    paths = [Path(name) for name in args.files]
+    check_paths(paths)
+    for line in import_paths(open_app(args.store, ctx), paths, args.format):
+        ctx.print(line)
+    return 0
+
+
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     from events_log.jsonl_files import import_files
     from events_log.ofac import FORMAT, OfacImporter, Progress, detect_format
 
+    if args.format in ("ftm", "ftm-delta"):
+        return cmd_import_ftm(args, ctx)
     if not 0 <= args.max_removal <= 100:
         msg = f"--max-removal {args.max_removal:g} must be a percentage from 0 to 100"
         raise UsageError(msg)
@@ -805,13 +822,18 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log.ftm.files import export_ftm, require_ftm
     from events_log.jsonl import export
     from events_log.jsonl_files import export_file
 
+    what = "events"
+    if args.format == "ftm":
+        require_ftm()  # before the store opens
+        export, what = export_ftm, "FtM entities"
     app = open_app(args.store, ctx)
     if args.output is not None:
-        count = export_file(app, Path(args.output))
-        ctx.note(f"exported {count} events to {args.output}")
+        count = export_file(app, Path(args.output), export)
+        ctx.note(f"exported {count} {what} to {args.output}")
     else:
         with ctx.writing():
             export(app, ctx.out)

@@ -4,14 +4,16 @@ files of one import saved in one transaction, after every line of every file pas
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import attrs
 
 from domain.errors import DomainError
 from events_log.app import SanctionsApp
 from events_log.jsonl import ImportError_, JsonlImporter
+from events_log.jsonl import export as export_jsonl
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -79,13 +81,18 @@ def import_files(app: SanctionsApp, paths: Sequence[Path]) -> list[FileResult]:
     return [FileResult(name, lines, added) for name, lines, added in counts]
 
 
-def export_file(app: SanctionsApp, path: Path) -> int:
-    """Write the whole log as JSON Lines to a file, whole or not at all; returns lines.
+def export_file(
+    app: SanctionsApp,
+    path: Path,
+    export: Callable[[SanctionsApp, IO[str]], int] | None = None,
+) -> int:
+    """Write the whole log as JSON Lines (or with ``export``, another format) to a file,
+    whole or not at all; returns lines.
 
     The lines go to a temporary file beside it, renamed over it once complete, so that a
     failure (a full disk) leaves no half-written export.
     """
-    from events_log.jsonl import export
+    write = export_jsonl if export is None else export
 
     if path.is_dir():
         msg = f"export file {str(path)!r} is a directory: give the path of a file to write"
@@ -99,7 +106,7 @@ def export_file(app: SanctionsApp, path: Path) -> int:
     partial = path.with_name(f".{path.name}.partial")
     try:
         with partial.open("w", encoding="utf-8") as out:
-            count = export(app, out)
+            count = write(app, out)
         partial.replace(path)
     except OSError as error:
         partial.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
+import json
 import os
 import pwd
 import secrets
@@ -31,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
+from followthemoney import model
+from followthemoney.types import registry
 
 if TYPE_CHECKING:
     import psycopg
@@ -315,3 +318,45 @@ def store_display(store_url: str, request: pytest.FixtureRequest) -> str:
         return store_url
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.display(store_url.rsplit("/", 1)[1])
+
+
+# -- FtM files (shared/data/ftm), checked with the followthemoney library ------------
+
+FTM_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ftm"
+ZALA = FTM_DATA / "yente-zala-entities.ftm.json"
+FEED = FTM_DATA / "yente-t2" / "delta.json"
+
+
+def check_ftm_lines(text: str) -> list[dict[str, Any]]:
+    """Every line a valid FtM proxy, ids unique, every reference to an entity in the file."""
+    entities = [json.loads(line) for line in text.splitlines()]
+    ids = [e["id"] for e in entities]
+    assert len(ids) == len(set(ids)), "ids are unique"
+    for data in entities:
+        proxy = model.get_proxy(data, cleaned=False)  # cleans every value by its type
+        assert proxy.id, data
+        assert not proxy.schema.abstract, data
+        assert proxy.to_dict()["properties"] == data["properties"], data  # nothing refused
+        for prop, value in proxy.itervalues():
+            if prop.type == registry.entity:
+                assert value in ids, f"{proxy.id}.{prop.name} -> {value} is in the file"
+    return entities
+
+
+@pytest.fixture
+def check_ftm() -> Callable[[str], list[dict[str, Any]]]:
+    return check_ftm_lines
+
+
+@pytest.fixture
+def zala() -> Path:
+    if not ZALA.is_file():
+        pytest.fail(f"the shared FtM data are missing: {ZALA}")
+    return ZALA
+
+
+@pytest.fixture
+def feed() -> Path:
+    if not FEED.is_file():
+        pytest.fail(f"the shared FtM delta feed is missing: {FEED}")
+    return FEED
