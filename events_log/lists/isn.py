@@ -1,0 +1,413 @@
+"""``isn-csv``: the State Department's ISN nonproliferation sanctions list (DESIGN.md §9).
+
+Three header layouts over time (7, 31 and 9 columns); bytes are UTF-8 in some copies and
+Windows-1252 in others; no identifiers. Each row is one measure: its program (verbatim,
+typos included), its Federal Register notices, its effective day, and in older copies
+what ended it (``Date Lifted/Waived/Expired``). Rows naming one party under one spelling
+make one entry; a bracketed acronym (``(CPMIEC)``) is an alias and a bracketed country
+(``(China)``) the country. From 2015-08 the copies leave out entries no longer in effect.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from domain.dates import ONE_DAY, DateInterval
+from domain.record import SANCTION_LIFTED, SANCTION_WAIVED, Source
+from events_log.jsonl import interval_from_json, interval_to_json
+from events_log.lists.engine import (
+    Ending,
+    Entry,
+    FaultySnapshotError,
+    ListCopy,
+    Measure,
+    Reader,
+)
+from events_log.lists.files import read_bytes
+
+FORMAT = "isn-csv"
+LIST_NAME = "isn"
+AUTHORITY = "US State Dept"
+PUBLISHER = "U.S. Department of State, Bureau of International Security and Nonproliferation"
+TITLE = "State Department ISN nonproliferation sanctions list"
+REQUIRED = ("Programs", "Name", "Federal Register Notice", "Effective Date")
+END = "Date Lifted/Waived/Expired"
+BOM = b"\xef\xbb\xbf"
+# Bytes that are no text in Windows-1252 (undefined there), or 0xFF, which the list's
+# copies hold only where a space belongs (``7th\xffof Tir``, ``Valfajr 8th\xffShipping``).
+STRAY = frozenset(b"\x81\x8d\x8f\x90\x9d\xff")
+COUNTRIES = {
+    "AE": "United Arab Emirates", "BY": "Belarus", "CN": "China", "IR": "Iran",
+    "IQ": "Iraq", "KP": "North Korea", "PK": "Pakistan", "RU": "Russia", "SD": "Sudan",
+    "SY": "Syria", "TR": "Turkey", "VE": "Venezuela", "MY": "Malaysia", "IN": "India",
+    "KZ": "Kazakhstan", "UA": "Ukraine", "TW": "Taiwan", "SG": "Singapore",
+    "EG": "Egypt", "LB": "Lebanon", "GE": "Georgia", "MK": "Macedonia",
+}  # fmt: skip
+COUNTRY_NAMES = {c.casefold(): c for c in (*COUNTRIES.values(), "North Korea", "D.P.R.K.")}
+_DATE = re.compile(r"(?<!\d)(\d{1,2})[/-](\d{1,2})[/-](\d{4}|\d{2})(?!\d)")
+_BRACKET = re.compile(r"\s*\(([^()]*)\)\s*$")
+_ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9&.\- ]{1,14}$")
+_TAG = re.compile(r"^effective (\d{4}-\d{2}-\d{2})")
+
+
+def decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
+    """The copy's text, read by its own bytes: UTF-8 if it is, else Windows-1252.
+
+    A byte that is no text in either (a stray byte) is read as a space, with a note naming
+    it; nothing is read silently as a wrong letter.
+    """
+    if b"\x00" in data[:4096]:
+        msg = (
+            f"{name}: the file holds NUL bytes (binary, or UTF-16 text): an ISN list copy is "
+            "UTF-8 or Windows-1252 CSV; nothing was imported"
+        )
+        raise FaultySnapshotError(msg)
+    data = data.removeprefix(BOM)
+    try:
+        return data.decode("utf-8"), ()
+    except UnicodeDecodeError:
+        pass
+    notes = [f"{name}: not UTF-8: read as Windows-1252"]
+    fixed = bytearray(data)
+    for index, byte in enumerate(data):
+        if byte in STRAY:
+            line = data.count(b"\n", 0, index) + 1
+            around = data[max(0, index - 12) : index + 12].decode("cp1252", errors="replace")
+            notes.append(
+                f"{name}: line {line}: byte 0x{byte:02X} in {around!r} is no text in "
+                "UTF-8 or Windows-1252: read as a space"
+            )
+            fixed[index] = 0x20
+    return bytes(fixed).decode("cp1252", errors="strict"), tuple(notes)
+
+
+def notice_day(text: str) -> date | None:
+    """The day written as ``m/d/yy``, ``m/d/yyyy`` or ``m-d-yy``, or None."""
+    found = _DATE.search(text)
+    if found is None:
+        return None
+    month, day, year = (int(g) for g in found.groups())
+    if year < 100:
+        year += 1900 if year >= 50 else 2000
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def exact(day: date, text: str, how: str) -> DateInterval:
+    return DateInterval(text=text, start=day, until=day + ONE_DAY, how=how)
+
+
+def notices(cell: str, before: date | None = None) -> list[tuple[str, date | None]]:
+    """Each Federal Register notice a cell cites, with its publication day."""
+    found = []
+    for part in re.split(r";\s*", cell.strip()):
+        part = part.strip(" ,")
+        if part:
+            day = notice_day(part)
+            found.append((part, None if day and before and day > before else day))
+    return found
+
+
+def endings(cell: str, cited: Sequence[tuple[str, date | None]]) -> tuple[Ending, ...]:
+    """What the end column says, with the reading in ``how`` (never more than the text)."""
+    text = cell.strip()
+    if not text:
+        return ()
+    days = [(m.group(0), notice_day(m.group(0))) for m in _DATE.finditer(text)]
+    days = [(t, d) for t, d in days if d is not None]
+    if not days:
+        return ()
+    column = f"the list's {END!r} column"
+    first_text, first = days[0]
+    assert first is not None
+    lowered = text.casefold()
+    if lowered.startswith("waived"):
+        kind, (said, day) = SANCTION_WAIVED, days[0]
+        how = f"{column} says {text!r}: waived on {said}"
+        if len(days) > 1:
+            how += "; the extensions kept the waiver"
+    elif "partial" in lowered or "remainder" in lowered:
+        kind, (said, day) = SANCTION_LIFTED, days[-1]
+        how = f"{column} says {text!r}: lifted in part first, the remainder on {said}"
+    elif len(days) == 1 and text == first_text:
+        kind, said, day = SANCTION_LIFTED, first_text, first
+        how = (
+            f"{column} gives {text} without saying whether the measure was lifted, "
+            "waived or expired: recorded as ended (lifted) that day"
+        )
+    else:
+        kind, said, day = SANCTION_LIFTED, first_text, first
+        how = f"{column} says {text!r}: ended on {first_text}, as the column's first date"
+        if "waiv" in lowered:
+            how += "; the later waiver of an ended measure changes no status"
+    assert day is not None
+    citation, published = _cited_on_or_after(cited, day)
+    return (Ending(kind, exact(day, said, how), citation, published),)
+
+
+def _cited_on_or_after(
+    cited: Sequence[tuple[str, date | None]], day: date
+) -> tuple[str | None, date | None]:
+    later = [(d, c) for c, d in cited if d is not None and d >= day]
+    if not later:
+        return None, None
+    published, citation = min(later)
+    return f"Federal Register {citation}", published
+
+
+def split_name(name: str) -> tuple[str, list[str], str | None]:
+    """The name without its bracketed country tag, its bracketed acronyms, the country."""
+    name = " ".join(name.split())
+    country = None
+    acronyms: list[str] = []
+    rest = name
+    while (found := _BRACKET.search(rest)) is not None:
+        inner = found.group(1).strip()
+        if inner.casefold() in COUNTRY_NAMES and country is None:
+            country = COUNTRY_NAMES[inner.casefold()]
+            rest = rest[: found.start()]
+            continue
+        if _ACRONYM.match(inner) and any(c.isalpha() for c in inner):
+            acronyms.append(inner)
+        break
+    for inner in re.findall(r"\(([^()]*)\)", rest):
+        inner = inner.strip()
+        if _ACRONYM.match(inner) and any(c.isalpha() for c in inner) and inner not in acronyms:
+            acronyms.append(inner)
+    return rest.strip(), acronyms, country
+
+
+def name_key(name: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", name.casefold()).split())
+
+
+class IsnReader(Reader):
+    """Reads ISN list copies: every layout and encoding; one entry per spelling of a party."""
+
+    format = FORMAT
+    list_name = LIST_NAME
+    label = "ISN"
+    short = "ISN"
+    authority = AUTHORITY
+    publisher = PUBLISHER
+
+    def parse(self, data: bytes, name: str) -> ListCopy:
+        text, notes = decode(data, name)
+        rows, columns = _rows(text, name)
+        grouped: dict[str, list[dict[str, str]]] = {}
+        for row in rows:
+            if not row["Name"].strip():
+                continue
+            shown, _, _ = split_name(row["Name"])
+            grouped.setdefault(name_key(shown), []).append(row)
+        if not grouped:
+            msg = f"{name}: the file holds no entries: not an ISN list copy; nothing was imported"
+            raise FaultySnapshotError(msg)
+        entries = {key: _entry(key, group) for key, group in grouped.items()}
+        return ListCopy(entries, notes=notes, layout=f"{columns} columns")
+
+    def compact(self, entry: Entry) -> list[Any]:
+        return [
+            entry.name,
+            entry.kind,
+            [_measure_form(m) for m in entry.measures],
+            list(entry.aliases),
+            entry.country,
+        ]
+
+    def restore(self, key: str, compact: Sequence[Any]) -> Entry:
+        return Entry(
+            key=key,
+            name=compact[0],
+            kind=compact[1],
+            measures=tuple(_measure_of(form) for form in compact[2]),
+            raw="",
+            aliases=tuple(compact[3]),
+            country=compact[4],
+        )
+
+    def rekey(self, copy: ListCopy, previous: Mapping[str, Entry]) -> ListCopy:
+        """A re-spelled party keeps its key when its program, effective day and notice agree."""
+        fresh = [e for k, e in copy.entries.items() if k not in previous]
+        gone = [e for k, e in previous.items() if k not in copy.entries]
+        if not fresh or not gone:
+            return copy
+        claims: dict[str, list[Entry]] = {}
+        for entry in fresh:
+            matches = [old for old in gone if _anchors(old) & _anchors(entry)]
+            if len(matches) == 1:
+                claims.setdefault(matches[0].key, []).append(entry)
+        renamed = {
+            entries[0].key: old_key for old_key, entries in claims.items() if len(entries) == 1
+        }
+        if not renamed:
+            return copy
+        entries = {}
+        for key, entry in copy.entries.items():
+            new_key = renamed.get(key, key)
+            entries[new_key] = Entry(
+                key=new_key,
+                name=entry.name,
+                kind=entry.kind,
+                measures=entry.measures,
+                raw=entry.raw,
+                aliases=entry.aliases,
+                country=entry.country,
+            )
+        return ListCopy(entries, copy.observed, copy.notes, copy.layout)
+
+    def copy_source(self, observed: date, quote: str) -> Source:
+        return Source(
+            title=f"{TITLE}, copy of {observed.isoformat()}",
+            publisher=PUBLISHER,
+            published=observed,
+            url=None,
+            quote=quote or None,
+        )
+
+    def is_own(self, title: str) -> bool:
+        return title.startswith(TITLE)
+
+    def tag_of(self, reason: str | None) -> str:
+        found = _TAG.match(reason or "")
+        return found.group(1) if found else ""
+
+
+def read_isn(source: Path | bytes, name: str | None = None) -> list[Entry]:
+    """Every entry of one ISN list copy (a path, or its bytes), for bundling and tests."""
+    if isinstance(source, Path):
+        data, name = read_bytes(source), name or source.name
+    else:
+        data, name = source, name or "isn.csv"
+    return list(IsnReader().parse(data, name).entries.values())
+
+
+def _rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            msg = (
+                f"{name}: the header lacks {', '.join(repr(c) for c in missing)}: "
+                "not an ISN list copy (7, 31 or 9 columns with these names); nothing was imported"
+            )
+            raise FaultySnapshotError(msg)
+        rows = []
+        for row in reader:
+            if not any(v.strip() for v in row):
+                continue
+            if len(row) < len(header):
+                msg = (
+                    f"{name}: line {reader.line_num} has {len(row)} columns, the header "
+                    f"{len(header)}: the copy looks cut short; nothing was imported"
+                )
+                raise FaultySnapshotError(msg)
+            rows.append(dict(zip(header, row, strict=False)) | {"": ",".join(row)})
+    except csv.Error as error:
+        msg = (
+            f"{name}: line {reader.line_num} cannot be read as CSV ({error}): "
+            "the copy looks cut short or is not an ISN list copy; nothing was imported"
+        )
+        raise FaultySnapshotError(msg) from None
+    return rows, len(header)
+
+
+def _entry(key: str, rows: Iterable[dict[str, str]]) -> Entry:
+    rows = list(rows)
+    first = rows[0]
+    shown, acronyms, tagged = split_name(first["Name"])
+    aliases = list(acronyms)
+    measures: dict[str, Measure] = {}
+    countries = []
+    for row in rows:
+        for alt in row.get("Alternative Names", "").split(";"):
+            if alt.strip() and alt.strip() not in aliases:
+                aliases.append(alt.strip())
+        measure = _measure(row)
+        measures.setdefault(measure.key, measure)
+        code = row.get("Country", "").strip()
+        countries.append(COUNTRIES.get(code, code) if code else None)
+    country = tagged or next((c for c in countries if c), None)
+    return Entry(
+        key=key,
+        name=shown,
+        kind="organisation",
+        measures=tuple(measures.values()),
+        raw="\n".join(row[""] for row in rows),
+        aliases=tuple(a for a in aliases if a.casefold() != shown.casefold()),
+        country=country,
+    )
+
+
+def _measure(row: dict[str, str]) -> Measure:
+    program = " ".join(row["Programs"].split())
+    effective = row["Effective Date"].strip()
+    day = notice_day(effective)
+    cited = notices(row["Federal Register Notice"])
+    stated = exact(day, effective, "the list's 'Effective Date'") if day else None
+    citation = "; ".join(c for c, _ in cited)
+    days = [d for _, d in cited if d is not None]
+    tag = day.isoformat() if day else ""
+    return Measure(
+        program=program,
+        tag=tag,
+        stated=stated,
+        citation=f"Federal Register {citation}" if citation else None,
+        published=min(days) if days else None,
+        reason=f"effective {tag or effective or 'undated'}"
+        + (f"; Federal Register {citation}" if citation else ""),
+        endings=endings(row.get(END, ""), cited),
+    )
+
+
+def _anchors(entry: Entry) -> set[tuple[str, str, str]]:
+    return {
+        (m.program.casefold(), m.tag, re.sub(r"\D", "", m.citation or "")[:12])
+        for m in entry.measures
+        if m.tag
+    }
+
+
+def _measure_form(m: Measure) -> list[Any]:
+    return [
+        m.program,
+        m.tag,
+        interval_to_json(m.stated),
+        m.citation,
+        m.published.isoformat() if m.published else None,
+        m.reason,
+        [[e.kind, interval_to_json(e.effective), e.citation, _iso(e.published)] for e in m.endings],
+    ]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _measure_of(form: Sequence[Any]) -> Measure:
+    program, tag, stated, citation, published, reason, ends = form
+    return Measure(
+        program=program,
+        tag=tag,
+        stated=interval_from_json(stated) if stated else None,
+        citation=citation,
+        published=_day(published),
+        reason=reason,
+        endings=tuple(
+            Ending(kind, interval_from_json(effective), cited, _day(day))
+            for kind, effective, cited, day in ends
+        ),
+    )

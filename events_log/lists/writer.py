@@ -1,0 +1,447 @@
+"""Writing snapshots: the entity commands each snapshot implies, one transaction each."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import attrs
+from eventsourcing.persistence import IntegrityError, OperationalError
+
+from domain.dates import DateInterval
+from domain.entity import Entity
+from domain.errors import DomainError
+from domain.record import SANCTION_WAIVED, MeasureRecord
+from events_log.app import ConflictError, SanctionsApp
+from events_log.jsonl import key_to_entity_id, key_to_event_id
+from events_log.lists.engine import (
+    MAX_REMOVAL_SHARE,
+    Ending,
+    Entry,
+    Measure,
+    Planner,
+    Reader,
+    Skipped,
+    SnapshotPlan,
+    Version,
+    window,
+)
+from events_log.lists.series import SnapshotSeries, load_series
+from events_log.session import ImportSession
+
+_PROGRESS_EVERY = 500
+
+
+@attrs.frozen
+class SnapshotResult:
+    """What importing one snapshot did."""
+
+    label: str
+    short: str
+    file_name: str
+    observed: date
+    already_on_record: bool
+    entries: int
+    added: int
+    removed: int
+    programs_changed: int
+    renamed: int
+    events: int
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        head = f"imported {self.file_name} ({self.label} snapshot {self.observed.isoformat()})"
+        if self.already_on_record:
+            return f"{head}: already on record, 0 new events"
+        return (
+            f"{head}: {self.entries} entries, {self.added} added, {self.removed} removed, "
+            f"{self.programs_changed} with program changes, {self.renamed} renamed; "
+            f"{self.events} new events"
+        )
+
+
+@attrs.frozen
+class Progress:
+    """Where a running import is: files, entries and events so far, and the rate."""
+
+    stage: str
+    file_index: int
+    file_count: int
+    file_name: str
+    entries: int
+    events: int
+    seconds: float
+
+    def line(self) -> str:
+        seconds = max(self.seconds, 1e-9)
+        rate = (
+            f"{self.events / seconds:,.0f} events/s"
+            if self.events
+            else f"{self.entries / seconds:,.0f} entries/s"
+        )
+        return (
+            f"{self.stage} file {self.file_index + 1}/{self.file_count} ({self.file_name}): "
+            f"{self.entries:,} entries, {self.events:,} events, {rate}"
+        )
+
+
+class ListImporter:
+    """Imports the copies of one list into the log, in date order, one transaction each."""
+
+    def __init__(
+        self,
+        app: SanctionsApp,
+        reader: Reader,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.reader = reader
+        self.progress = progress
+        self.started = time.monotonic()
+        self.entries_seen = 0
+        self.events_written = 0
+
+    def series(self) -> SnapshotSeries:
+        return load_series(self.app, self.reader.list_name)
+
+    def import_versions(
+        self,
+        versions: Sequence[Version],
+        *,
+        allow_mass_removal: bool = False,
+        max_removal_share: float = MAX_REMOVAL_SHARE,
+        skip_faulty: bool = False,
+        series: SnapshotSeries | None = None,
+    ) -> list[SnapshotResult | Skipped]:
+        """Check every version, then write each snapshot. One result per version.
+
+        Without ``skip_faulty`` a faulty version raises before anything is written.
+        """
+        series = series or self.series()
+        planner = Planner(
+            self.reader,
+            series,
+            allow_mass_removal=allow_mass_removal,
+            max_removal_share=max_removal_share,
+            skip_faulty=skip_faulty,
+        )
+        count = len(versions)
+        plans: list[SnapshotPlan | Skipped] = []
+        for index, version in enumerate(versions):
+            self._report("reading", index, count, version.name, entries=planner.entries_read)
+            plans.append(planner.plan_one(version))
+        results: list[SnapshotResult | Skipped] = []
+        for index, plan in enumerate(plans):
+            if isinstance(plan, Skipped):
+                results.append(plan)
+            else:
+                results.append(self._write(series, plan, index, count))
+        return results
+
+    def _report(
+        self, stage: str, index: int, count: int, name: str, *, entries: int, events: int = 0
+    ) -> None:
+        if self.progress is None:
+            return
+        self.progress(
+            Progress(
+                stage=stage,
+                file_index=index,
+                file_count=count,
+                file_name=name,
+                entries=entries,
+                events=events,
+                seconds=time.monotonic() - self.started,
+            )
+        )
+
+    def _write(
+        self, series: SnapshotSeries, plan: SnapshotPlan, index: int, count: int
+    ) -> SnapshotResult:
+        started = time.monotonic()
+        if plan.already_on_record:
+            return SnapshotResult(
+                self.reader.label,
+                self.reader.short,
+                plan.file_name,
+                plan.observed,
+                True,
+                *(0,) * 6,
+                0.0,
+            )
+        session = ImportSession(self.app)
+        writer = SnapshotWriter(self.reader, session, plan)
+        for done, step in enumerate(writer.steps(), start=1):
+            step()
+            if done % _PROGRESS_EVERY == 0:
+                self._report(
+                    "writing",
+                    index,
+                    count,
+                    plan.file_name,
+                    entries=self.entries_seen + done,
+                    events=self.events_written + session.pending(),
+                )
+        series.record(
+            observed=plan.observed,
+            sha256=plan.sha256,
+            file_name=plan.file_name,
+            entry_count=plan.entry_count,
+            listed=dict(plan.listed),
+            delisted=[entry.key for entry in plan.removed],
+        )
+        try:
+            events = session.flush(series)
+        except (IntegrityError, OperationalError):
+            msg = (
+                f"another writer changed the store during the import of {self.reader.label} "
+                f"snapshot {plan.observed.isoformat()}; nothing of it was saved: "
+                "run the import again"
+            )
+            raise ConflictError(msg) from None
+        self.entries_seen += plan.entry_count
+        self.events_written += events
+        self._report(
+            "written", index, count, plan.file_name, entries=self.entries_seen, events=events
+        )
+        return SnapshotResult(
+            label=self.reader.label,
+            short=self.reader.short,
+            file_name=plan.file_name,
+            observed=plan.observed,
+            already_on_record=False,
+            entries=plan.entry_count,
+            events=events,
+            seconds=time.monotonic() - started,
+            notes=(*plan.notes, *writer.notes),
+            **plan.counts(),
+        )
+
+
+class SnapshotWriter:
+    """The entity commands one snapshot implies, as steps (one per entry)."""
+
+    def __init__(self, reader: Reader, session: ImportSession, plan: SnapshotPlan) -> None:
+        self.reader = reader
+        self.session = session
+        self.plan = plan
+        self.list = reader.list_name
+        self.day = plan.observed.isoformat()
+        self.seen = window(reader, plan.previous, plan.observed, seen=True)
+        self.absent = window(reader, plan.previous, plan.observed, seen=False)
+        self.correlation = key_to_event_id(f"{self.list}:snapshot:{self.day}")
+        self.notes: list[str] = []
+
+    def steps(self) -> Iterator[Callable[[], None]]:
+        for entry in self.plan.added:
+            yield partial(self.listed, entry)
+        for entry in self.plan.removed:
+            yield partial(self.delisted, entry)
+        for new, old in self.plan.changed:
+            yield partial(self.changed, new, old)
+
+    def _envelope(
+        self,
+        key: str,
+        what: str,
+        quote: str,
+        *,
+        effective: DateInterval | None = None,
+        seen: bool = True,
+        cited: Measure | Ending | None = None,
+    ) -> dict[str, Any]:
+        source = self.reader.copy_source(self.plan.observed, quote)
+        if cited is not None:
+            source = self.reader.cited_source(
+                self.plan.observed, quote, cited.citation, cited.published
+            )
+        return {
+            "event_id": key_to_event_id(f"{self.list}:{key}:{what}:{self.day}"),
+            "effective": effective or (self.seen if seen else self.absent),
+            "source": source,
+            "correlation_id": self.correlation,
+        }
+
+    def _entity_id(self, entry: Entry) -> UUID:
+        """The entity that carries the entry's identifier, else the one keyed by it."""
+        if not entry.identifiers:
+            return key_to_entity_id(f"{self.list}:{entry.key}")
+        holders = self.session.find_label(entry.identifiers[0])
+        if len(holders) == 1:
+            return holders[0]
+        return key_to_entity_id(entry.identifiers[0])
+
+    def open_measures(self, entity: Entity) -> list[MeasureRecord]:
+        """The entity's measures that this list's importer imposed and that have not ended."""
+        return [
+            m
+            for m in entity.record().measures
+            if m.ending is None
+            and m.authority == self.reader.authority
+            and self.reader.is_own(m.imposition.source.title)
+        ]
+
+    def _open(self, entity: Entity) -> dict[str, MeasureRecord]:
+        found: dict[str, MeasureRecord] = {}
+        for m in self.open_measures(entity):
+            tag = self.reader.tag_of(m.imposition.get("reason"))
+            found.setdefault(f"{m.program}|{tag}" if tag else m.program, m)
+        return found
+
+    def listed(self, entry: Entry) -> None:
+        key = entry.key
+        entity = self.session.register(
+            entity_id=self._entity_id(entry),
+            name=entry.name,
+            kind=entry.kind,
+            country=entry.country,
+            **self._envelope(key, "registered", entry.raw),
+        )
+        for ident in entry.identifiers:
+            entity.add_identifier(ident, **self._envelope(key, "identifier", entry.raw))
+        self._add_names(entity, entry, (entry.name, *entry.aliases))
+        open_now = self._open(entity)
+        if self.reader.listing and self.reader.listing not in open_now:
+            self._impose(entity, entry, Measure(self.reader.listing))
+        for measure in entry.measures:
+            if measure.key not in open_now:
+                self._impose(entity, entry, measure)
+
+    def delisted(self, old: Entry) -> None:
+        entity = self.session.entity(self._entity_id(old))
+        if entity is None:
+            return
+        previous = self.plan.previous.isoformat() if self.plan.previous else "?"
+        quote = (
+            f"entry {old.key} ({old.name}) absent from snapshot {self.day}; "
+            f"listed in snapshot {previous}"
+        )
+        stated = {m.key: m for m in old.measures}
+        for mkey, measure in self._open(entity).items():
+            if mkey in stated and self._stated_endings(entity, old, stated[mkey], measure):
+                continue
+            entity.end_measure(
+                "sanction_lifted",
+                measure.measure_id,
+                **self._envelope(old.key, f"lifted:{mkey}", quote, seen=False),
+            )
+
+    def changed(self, new: Entry, old: Entry) -> None:
+        entity = self.session.entity(self._entity_id(new))
+        if entity is None:
+            return
+        old_names = {n.casefold() for n in (old.name, *old.aliases)}
+        self._add_names(
+            entity,
+            new,
+            [n for n in (new.name, *new.aliases) if n.casefold() not in old_names],
+        )
+        open_now = self._open(entity)
+        new_keys = {m.key for m in new.measures}
+        old_keys = {m.key for m in old.measures}
+        for mkey in old_keys - new_keys:
+            if mkey in open_now:
+                entity.end_measure(
+                    "sanction_lifted",
+                    open_now[mkey].measure_id,
+                    **self._envelope(new.key, f"lifted:{mkey}", new.raw, seen=False),
+                )
+        for measure in new.measures:
+            if measure.key not in old_keys and measure.key not in open_now:
+                self._impose(entity, new, measure)
+            elif measure.key in open_now:
+                self._stated_endings(entity, new, measure, open_now[measure.key])
+
+    def _imposed_on(self, measure: Measure) -> DateInterval:
+        """The list's own date, unless a copy on record shows the entry absent then."""
+        stated, previous = measure.stated, self.plan.previous
+        if stated is None or stated.start is None:
+            return self.seen
+        if stated.start <= self.plan.observed and (previous is None or stated.start > previous):
+            return stated
+        seen = self.seen
+        absent = (
+            f"absent from the copy of {previous.isoformat()}"
+            if previous is not None and stated.start <= previous
+            else f"later than the copy of {self.day}"
+        )
+        return attrs.evolve(
+            seen,
+            how=f"{seen.how}; the list states {stated.text!r} ({stated.how}), but the entry "
+            f"is {absent}: dated by the copies",
+        )
+
+    def _impose(self, entity: Entity, entry: Entry, measure: Measure) -> None:
+        envelope = self._envelope(
+            entry.key,
+            f"imposed:{measure.key}",
+            entry.raw,
+            effective=self._imposed_on(measure),
+            cited=measure,
+        )
+        measure_id = entity.impose(
+            self.reader.authority, measure.program, measure.reason, **envelope
+        )
+        for ending in measure.endings:
+            self._end(entity, entry, measure, ending.kind, measure_id, ending)
+
+    def _stated_endings(
+        self, entity: Entity, entry: Entry, measure: Measure, record: MeasureRecord
+    ) -> bool:
+        """Record the ends the list states that have come; True if the measure ended."""
+        results = [
+            self._end(entity, entry, measure, ending.kind, record.measure_id, ending)
+            for ending in measure.endings
+        ]
+        return any(results) or any(
+            e.kind != SANCTION_WAIVED
+            and e.effective.start is not None
+            and e.effective.start <= self.plan.observed
+            for e in measure.endings
+        )
+
+    def _end(
+        self,
+        entity: Entity,
+        entry: Entry,
+        measure: Measure,
+        kind: str,
+        measure_id: str,
+        ending: Ending,
+    ) -> bool:
+        if ending.effective.start is None or ending.effective.start > self.plan.observed:
+            return False
+        what = f"{kind}:{measure.key}:{ending.effective.text}"
+        event_key = key_to_event_id(f"{self.list}:{entry.key}:{what}")
+        if entity.has_event(event_key):
+            return kind != SANCTION_WAIVED
+        envelope = {
+            "event_id": event_key,
+            "effective": ending.effective,
+            "source": self.reader.cited_source(
+                self.plan.observed, entry.raw, ending.citation, ending.published
+            ),
+            "correlation_id": self.correlation,
+        }
+        try:
+            if kind == SANCTION_WAIVED:
+                entity.waive(measure_id, **envelope)
+            else:
+                entity.end_measure(kind, measure_id, **envelope)
+        except DomainError as error:
+            self.notes.append(f"{entry.name}: {measure.program}: not recorded: {error}")
+            return False
+        return kind != SANCTION_WAIVED
+
+    def _add_names(self, entity: Entity, entry: Entry, names: Sequence[str]) -> None:
+        record_name = entity.record().name.casefold()
+        for name in names:
+            if name.casefold() != record_name:
+                entity.add_alias(
+                    name, **self._envelope(entry.key, f"alias:{name.casefold()}", entry.raw)
+                )
