@@ -200,6 +200,12 @@ class IsnReader(Reader):
     publisher = PUBLISHER
 
     def parse(self, data: bytes, name: str) -> ListCopy:
+        if not data.strip():
+            msg = (
+                f"{name}: the file is empty ({len(data)} bytes): the ISN list holds hundreds "
+                "of entries, so this looks like a faulty copy; nothing was imported"
+            )
+            raise FaultySnapshotError(msg)
         text, notes = decode(data, name)
         rows, columns = _rows(text, name)
         grouped: dict[str, list[dict[str, str]]] = {}
