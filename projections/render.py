@@ -62,6 +62,8 @@ def measure_json(measure: MeasureAt) -> dict[str, Any]:
         "possible_states": measure.sorted_possible(),
         "imposed": date_json(record.imposition.effective),
         "ended": date_json(record.ending.effective) if record.ending else None,
+        "imposed_source": record.imposition.source.as_json(),
+        "ended_source": record.ending.source.as_json() if record.ending else None,
     }
 
 
@@ -200,6 +202,9 @@ def detail_block(item: EntityView) -> str:
             + (f"; ended {_date(ended.effective)}" if ended else ""),
             2,
         )
+        lines += _wrap(_source_line(measure.measure.imposition), 4)
+        if ended:
+            lines += _wrap("ended by " + _source_line(ended), 4)
     for annotation in at_end.pending_requests:
         event = annotation.event
         lines += _wrap(

@@ -256,12 +256,11 @@ class Planner:
             return Skipped(version.name, day, "the file was deleted in this commit")
         try:
             data = version.load()
-            copy = self.reader.parse(data, version.name)
         except FaultySnapshotError as error:
             if not self.skip_faulty or day is None:
                 raise
             return Skipped(version.name, day, _reason(error, version.name))
-        day = day or copy.observed
+        day = day or self.reader.observed_in(data, version.name)
         if day is None:
             msg = (
                 f"{version.name}: cannot tell when this {self.reader.label} copy was "
@@ -293,6 +292,12 @@ class Planner:
                 "the dates of events already recorded; nothing was imported"
             )
             raise SnapshotOrderError(msg)
+        try:
+            copy = self.reader.parse(data, version.name)
+        except FaultySnapshotError as error:
+            if not self.skip_faulty:
+                raise
+            return Skipped(version.name, day, _reason(error, version.name))
         copy = self.reader.rekey(copy, self.previous)
         if self._layout is not None and copy.layout != self._layout:
             copy = attrs.evolve(

@@ -36,6 +36,9 @@ LIST_NAME = "isn"
 AUTHORITY = "US State Dept"
 PUBLISHER = "U.S. Department of State, Bureau of International Security and Nonproliferation"
 TITLE = "State Department ISN nonproliferation sanctions list"
+# The list does not say whether a row names a person or an organisation ("SDN Type" is
+# empty in every copy): FollowTheMoney's word for either.
+KIND = "legal entity"
 REQUIRED = ("Programs", "Name", "Federal Register Notice", "Effective Date")
 END = "Date Lifted/Waived/Expired"
 BOM = b"\xef\xbb\xbf"
@@ -47,7 +50,10 @@ COUNTRIES = {
     "IQ": "Iraq", "KP": "North Korea", "PK": "Pakistan", "RU": "Russia", "SD": "Sudan",
     "SY": "Syria", "TR": "Turkey", "VE": "Venezuela", "MY": "Malaysia", "IN": "India",
     "KZ": "Kazakhstan", "UA": "Ukraine", "TW": "Taiwan", "SG": "Singapore",
-    "EG": "Egypt", "LB": "Lebanon", "GE": "Georgia", "MK": "Macedonia",
+    "EG": "Egypt", "LB": "Lebanon", "GE": "Georgia", "MK": "Macedonia", "DE": "Germany",
+    "GB": "United Kingdom", "CH": "Switzerland", "HK": "Hong Kong", "LK": "Sri Lanka",
+    "CZ": "Czech Republic", "TH": "Thailand", "PL": "Poland", "AT": "Austria", "IT": "Italy",
+    "AU": "Australia", "JO": "Jordan", "IL": "Israel", "ZA": "South Africa", "UG": "Uganda",
 }  # fmt: skip
 COUNTRY_NAMES = {c.casefold(): c for c in (*COUNTRIES.values(), "North Korea", "D.P.R.K.")}
 _DATE = re.compile(r"(?<!\d)(\d{1,2})[/-](\d{1,2})[/-](\d{4}|\d{2})(?!\d)")
@@ -331,7 +337,12 @@ def _entry(key: str, rows: Iterable[dict[str, str]]) -> Entry:
     rows = list(rows)
     first = rows[0]
     shown, acronyms, tagged = split_name(first["Name"])
-    aliases = list(acronyms)
+    bare = " ".join(
+        re.sub(
+            r"\(([^()]*)\)", lambda m: "" if m.group(1) in acronyms else m.group(0), shown
+        ).split()
+    )
+    aliases = [*acronyms, *([bare] if acronyms and bare else [])]
     measures: dict[str, Measure] = {}
     countries = []
     for row in rows:
@@ -346,7 +357,7 @@ def _entry(key: str, rows: Iterable[dict[str, str]]) -> Entry:
     return Entry(
         key=key,
         name=shown,
-        kind="organisation",
+        kind=KIND,
         measures=tuple(measures.values()),
         raw="\n".join(row[""] for row in rows),
         aliases=tuple(a for a in aliases if a.casefold() != shown.casefold()),

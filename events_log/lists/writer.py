@@ -131,6 +131,21 @@ class ListImporter:
             skip_faulty=skip_faulty,
         )
         count = len(versions)
+        followers, self.app.after_save = self.app.after_save, []  # once at the end, not per copy
+        try:
+            return self._import(planner, series, versions, count)
+        finally:
+            self.app.after_save = followers
+            if self.events_written:
+                self.app.saved()
+
+    def _import(
+        self,
+        planner: Planner,
+        series: SnapshotSeries,
+        versions: Sequence[Version],
+        count: int,
+    ) -> list[SnapshotResult | Skipped]:
         plans: list[SnapshotPlan | Skipped] = []
         for index, version in enumerate(versions):
             self._report("reading", index, count, version.name, entries=planner.entries_read)
@@ -295,16 +310,19 @@ class SnapshotWriter:
 
     def listed(self, entry: Entry) -> None:
         key = entry.key
+        # Where the list cites notices, the party was public from the earliest of them.
+        cited = [m for m in entry.measures if m.published is not None]
+        first = min(cited, key=lambda m: (m.published, m.key)) if cited else None
         entity = self.session.register(
             entity_id=self._entity_id(entry),
             name=entry.name,
             kind=entry.kind,
             country=entry.country,
-            **self._envelope(key, "registered", entry.raw),
+            **self._envelope(key, "registered", entry.raw, cited=first),
         )
         for ident in entry.identifiers:
             entity.add_identifier(ident, **self._envelope(key, "identifier", entry.raw))
-        self._add_names(entity, entry, (entry.name, *entry.aliases))
+        self._add_names(entity, entry, (entry.name, *entry.aliases), first)
         open_now = self._open(entity)
         if self.reader.listing and self.reader.listing not in open_now:
             self._impose(entity, entry, Measure(self.reader.listing))
@@ -438,10 +456,11 @@ class SnapshotWriter:
             return False
         return kind != SANCTION_WAIVED
 
-    def _add_names(self, entity: Entity, entry: Entry, names: Sequence[str]) -> None:
+    def _add_names(
+        self, entity: Entity, entry: Entry, names: Sequence[str], cited: Measure | None = None
+    ) -> None:
         record_name = entity.record().name.casefold()
         for name in names:
             if name.casefold() != record_name:
-                entity.add_alias(
-                    name, **self._envelope(entry.key, f"alias:{name.casefold()}", entry.raw)
-                )
+                what = f"alias:{name.casefold()}"
+                entity.add_alias(name, **self._envelope(entry.key, what, entry.raw, cited=cited))

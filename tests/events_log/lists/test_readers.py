@@ -293,7 +293,7 @@ class TestGitHistories:
 
         assert code == 0
         assert out.splitlines()[-1] == (
-            f"imported 10 versions of {ISN_PATH} from {clone}, skipped 1: 1858 new events"
+            f"imported 10 versions of {ISN_PATH} from {clone}, skipped 1: 1942 new events"
         )
         assert f"skipped {ISN_PATH}@bc3a52ec6d6d (2019-11-13): the file was deleted" in err
         assert "(ISN snapshot 2015-08-12)" in out  # the commit's UTC day
