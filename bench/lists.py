@@ -23,6 +23,7 @@ as the difference). Peak memory is the child process's peak resident set.
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
 import io
 import itertools
@@ -57,12 +58,12 @@ def _file(rows: Sequence[str]) -> bytes:
 
 
 def _with_program(row: str) -> str:
-    """The row with one more program (the fourth field, e.g. ``"SDGT"``)."""
-    head, _, rest = row.partition(',"')
-    name, _, rest = rest.partition('","')
-    kind, _, rest = rest.partition('","')
-    programs, _, rest = rest.partition('"')
-    return f'{head},"{name}","{kind}","{programs}] [{SYNTHETIC}"{rest}'
+    """The row with one more program (the fourth field), written back as CSV."""
+    fields = next(csv.reader([row]))
+    fields[3] = f"{fields[3]}] [{SYNTHETIC}"
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="").writerow(fields)
+    return out.getvalue()
 
 
 def versions(total: int = VERSIONS) -> list[tuple[date, bytes]]:

@@ -87,26 +87,59 @@ def day_last(found: list[Commit]) -> list[Commit]:
     return list(by_day.values())
 
 
-def blob(repo: Path, sha: str, path: str) -> bytes:
-    name = f"{path}@{sha[:12]}"
-    return decompress(_git(repo, "cat-file", "blob", f"{sha}:{path}"), name)
+class Blobs:
+    """Reads versions of files through one ``git cat-file --batch`` process.
 
-
-def git_versions(repo: Path, path: str, after: date | None = None) -> list[Version]:
-    """The versions of ``path`` to import: one a day, those after ``after`` if given.
-
-    A version on ``after``'s own day is kept (the engine tells whether it is on record).
+    One process for a whole history: no process start per version, and git's cache of
+    delta bases serves successive versions of one file.
     """
-    versions = []
-    for commit in day_last(commits(repo, path)):
-        if after is not None and commit.day < after:
-            continue
-        versions.append(
-            Version(
-                name=f"{path}@{commit.sha[:12]}",
-                observed=commit.day,
-                load=partial(blob, repo, commit.sha, path),
-                deleted=commit.deleted,
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Blobs:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.process is not None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+            self.process = None
+
+    def read(self, sha: str, path: str) -> bytes:
+        if self.process is None:
+            self.process = subprocess.Popen(
+                ["git", "-C", str(self.repo), "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
             )
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(f"{sha}:{path}\n".encode())
+        self.process.stdin.flush()
+        header = self.process.stdout.readline().decode("utf-8", "replace").split()
+        if len(header) != 3 or header[1] != "blob":
+            msg = f"git repository {str(self.repo)!r} cannot be read: {sha}:{path} is not a file"
+            raise GitHistoryError(msg)
+        data = self.process.stdout.read(int(header[2]))
+        self.process.stdout.read(1)  # the newline after the content
+        return decompress(data, f"{path}@{sha[:12]}")
+
+
+def git_versions(repo: Path, path: str, blobs: Blobs | None = None) -> list[Version]:
+    """The versions of ``path`` to import, one a day, read through ``blobs``."""
+    blobs = blobs or Blobs(repo)
+    return [
+        Version(
+            name=f"{path}@{commit.sha[:12]}",
+            observed=commit.day,
+            load=partial(blobs.read, commit.sha, path),
+            deleted=commit.deleted,
         )
-    return versions
+        for commit in day_last(commits(repo, path))
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 from events_log.app import SanctionsApp
 from events_log.lists.engine import MAX_REMOVAL_SHARE, Skipped, SnapshotError
 from events_log.lists.files import ISN, LIST_FORMATS, OFAC, UNSC, file_versions
-from events_log.lists.git import git_versions
+from events_log.lists.git import Blobs, git_versions
 from events_log.lists.readers import reader_for
 from events_log.lists.writer import ListImporter, Progress, SnapshotResult
 
@@ -59,22 +59,23 @@ def import_git(
 
     Faulty versions and deletions are skipped, each with its reason.
     """
-    versions = git_versions(repo, path)
-    if format_name is None:
-        first = next((v for v in versions if not v.deleted), None)
-        format_name = git_format(path, first.load() if first else b"")
-    if format_name not in LIST_FORMATS:
-        msg = f"--format {format_name} is not a list format ({', '.join(LIST_FORMATS)})"
-        raise SnapshotError(msg)
-    reader = reader_for(format_name)
-    importer = ListImporter(app, reader, progress)
-    series = importer.series()
-    latest = series.latest()
-    fresh = [v for v in versions if latest is None or (v.observed and v.observed >= latest)]
-    return importer.import_versions(
-        fresh,
-        allow_mass_removal=allow_mass_removal,
-        max_removal_share=max_removal_share,
-        skip_faulty=True,
-        series=series,
-    )
+    with Blobs(repo) as blobs:
+        versions = git_versions(repo, path, blobs)
+        if format_name is None:
+            first = next((v for v in versions if not v.deleted), None)
+            format_name = git_format(path, first.load() if first else b"")
+        if format_name not in LIST_FORMATS:
+            msg = f"--format {format_name} is not a list format ({', '.join(LIST_FORMATS)})"
+            raise SnapshotError(msg)
+        reader = reader_for(format_name)
+        importer = ListImporter(app, reader, progress)
+        series = importer.series()
+        latest = series.latest()
+        fresh = [v for v in versions if latest is None or (v.observed and v.observed >= latest)]
+        return importer.import_versions(
+            fresh,
+            allow_mass_removal=allow_mass_removal,
+            max_removal_share=max_removal_share,
+            skip_faulty=True,
+            series=series,
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -15,6 +17,7 @@ from events_log.app import SanctionsApp
 from events_log.lists.engine import FaultySnapshotError
 from events_log.lists.files import read_bytes
 from events_log.lists.isn import IsnReader, decode, endings, notices, read_isn, split_name
+from events_log.lists.series import load_series
 from events_log.lists.unsc import UnscReader
 from events_log.store import resolve_store
 from projections.views import Horizon, record_of
@@ -24,6 +27,13 @@ ISN = sorted((DATA / "isn").glob("isn-*.csv"))
 UN = sorted((DATA / "un-sc").glob("un-sc-*.xml.gz"))
 BUNDLE = DATA / "isn" / "isn-history.bundle"
 ISN_PATH = "data/screening_lists/isn/isn.csv"
+
+
+class Terminal(io.StringIO):
+    """Standard error as a terminal."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -225,6 +235,26 @@ class TestUnReader:
         assert err.count("\n") == 1
         assert open_app(store).max_position() == 0
 
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            (b"", "un-sc-2023-03-27.xml: the file is empty: not a UN consolidated list copy"),
+            (
+                b"<?xml version='1.0'?><html><body/></html>",
+                "un-sc-2023-03-27.xml: the root element is <html>, not <CONSOLIDATED_LIST>",
+            ),
+            (
+                b"<CONSOLIDATED_LIST dateGenerated='2023-03-27T10:00:00Z'/>",
+                "un-sc-2023-03-27.xml: the file holds no records",
+            ),
+        ],
+    )
+    def test_a_faulty_copy_is_refused_with_its_reason(self, data: bytes, message: str) -> None:
+        with pytest.raises(FaultySnapshotError) as refused:
+            UnscReader().parse(data, "un-sc-2023-03-27.xml")
+
+        assert str(refused.value).startswith(message)
+
 
 class TestUnImport:
     def test_listed_on_dates_an_entry_of_the_first_copy(self, un_store: str) -> None:
@@ -330,6 +360,52 @@ class TestGitHistories:
         assert code == 0
         assert "(ISN snapshot 2017-01-02)" in out
         assert "2016-04-21" not in out
+        assert "2016-07-22" in out  # the latest on record: already there, 0 new events
+        series = load_series(open_app(store), "isn")
+        on_day = series.on_record(date(2016, 7, 22))
+        assert on_day is not None
+        assert on_day["sha256"] == hashlib.sha256(ISN[-1].read_bytes()).hexdigest()
+
+    def test_a_file_no_commit_changed_is_one_error_line(self, tmp_path: Path) -> None:
+        work = tmp_path / "work"
+        work.mkdir()
+        git(work, "init", "-q")
+        commit(work, ISN[0].read_bytes(), "2014-10-27T10:00:00Z")
+        store = empty_store(tmp_path)
+
+        code, out, err = run("import", "--git", str(work), "--path", "sdn.csv", "--store", store)
+
+        assert (code, out) == (2, "")
+        assert err == (
+            f"error: no commit of git repository '{work}' changed 'sdn.csv': "
+            "give the file's path inside the repository with --path\n"
+        )
+
+    def test_git_without_path_is_a_usage_error(self, tmp_path: Path) -> None:
+        code, out, err = run("import", "--git", str(tmp_path), "--store", empty_store(tmp_path))
+
+        assert (code, out) == (2, "")
+        assert err == "error: --git REPO and --path FILE go together, without FILE arguments\n"
+
+    def test_progress_shows_on_a_terminal(self, tmp_path: Path) -> None:
+        work = tmp_path / "work"
+        work.mkdir()
+        git(work, "init", "-q")
+        commit(work, ISN[-2].read_bytes(), "2016-07-22T10:00:00Z")
+        commit(work, ISN[-1].read_bytes(), "2016-12-02T10:00:00Z")
+        store = empty_store(tmp_path)
+        out, err = io.StringIO(), Terminal()
+
+        code = main(
+            ["import", "--git", str(work), "--path", "isn.csv", "--store", store],
+            stdout=out,
+            stderr=err,
+            environ={},
+        )
+
+        assert code == 0
+        assert "| 2/2 [" in err.getvalue()
+        assert re.search(r"\r {20,}\r", err.getvalue())  # the bar is wiped
 
     def test_not_a_repository_is_one_error_line(self, tmp_path: Path) -> None:
         store = empty_store(tmp_path)
