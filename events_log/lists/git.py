@@ -106,9 +106,9 @@ class Blobs:
 
     def close(self) -> None:
         if self.process is not None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            self.process.wait(timeout=60)
+            with self.process as process:  # closes its pipes and waits for it
+                assert process.stdin is not None
+                process.stdin.close()
             self.process = None
 
     def read(self, sha: str, path: str) -> bytes:
