@@ -204,7 +204,7 @@ def detail_block(item: EntityView) -> str:
         )
         lines += _wrap(_source_line(measure.measure.imposition), 4)
         if ended:
-            lines += _wrap("ended by " + _source_line(ended), 4)
+            lines += _wrap("end " + _source_line(ended), 4)
     for annotation in at_end.pending_requests:
         event = annotation.event
         lines += _wrap(

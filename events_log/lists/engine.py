@@ -77,6 +77,7 @@ class Measure:
     published: date | None = None
     reason: str | None = None
     endings: tuple[Ending, ...] = ()
+    quote: str = ""  # the row that gives the measure, where an entry has several
 
     @property
     def key(self) -> str:

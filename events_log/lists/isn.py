@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -303,7 +303,14 @@ def read_isn(source: Path | bytes, name: str | None = None) -> list[Entry]:
 
 
 def _rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    consumed: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(lines(), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in REQUIRED if c not in header]
@@ -314,7 +321,11 @@ def _rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
             )
             raise FaultySnapshotError(msg)
         rows = []
-        for row in reader:
+        while True:
+            consumed.clear()
+            row = next(reader, None)
+            if row is None:
+                break
             if not any(v.strip() for v in row):
                 continue
             if len(row) < len(header):
@@ -323,7 +334,8 @@ def _rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
                     f"{len(header)}: the copy looks cut short; nothing was imported"
                 )
                 raise FaultySnapshotError(msg)
-            rows.append(dict(zip(header, row, strict=False)) | {"": ",".join(row)})
+            raw = "".join(consumed).rstrip("\r\n")
+            rows.append(dict(zip(header, row, strict=False)) | {"": raw})
     except csv.Error as error:
         msg = (
             f"{name}: line {reader.line_num} cannot be read as CSV ({error}): "
@@ -383,6 +395,7 @@ def _measure(row: dict[str, str]) -> Measure:
         reason=f"effective {tag or effective or 'undated'}"
         + (f"; Federal Register {citation}" if citation else ""),
         endings=endings(row.get(END, ""), cited),
+        quote=row[""],
     )
 
 

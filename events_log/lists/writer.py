@@ -398,7 +398,7 @@ class SnapshotWriter:
         envelope = self._envelope(
             entry.key,
             f"imposed:{measure.key}",
-            entry.raw,
+            measure.quote or entry.raw,
             effective=self._imposed_on(measure),
             cited=measure,
         )
@@ -442,7 +442,7 @@ class SnapshotWriter:
             "event_id": event_key,
             "effective": ending.effective,
             "source": self.reader.cited_source(
-                self.plan.observed, entry.raw, ending.citation, ending.published
+                self.plan.observed, measure.quote or entry.raw, ending.citation, ending.published
             ),
             "correlation_id": self.correlation,
         }
