@@ -813,9 +813,11 @@ def _import_git(args: argparse.Namespace, ctx: Context) -> int:
         else:
             ctx.note(result.summary())
     events = sum(r.events for r in imported)
+    known = sum(1 for r in imported if r.already_on_record)
     ctx.print(
-        f"imported {len(imported)} versions of {args.path} from {args.git}, "
-        f"skipped {len(results) - len(imported)}: {events} new events"
+        f"read {len(results)} versions of {args.path} from {args.git}: "
+        f"{len(imported) - known} imported, {known} already on record, "
+        f"{len(results) - len(imported)} skipped; {events} new events"
     )
     return 0
 

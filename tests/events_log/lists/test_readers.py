@@ -323,10 +323,19 @@ class TestGitHistories:
 
         assert code == 0
         assert out.splitlines()[-1] == (
-            f"imported 10 versions of {ISN_PATH} from {clone}, skipped 1: 1942 new events"
+            f"read 11 versions of {ISN_PATH} from {clone}: 10 imported, 0 already on record, "
+            "1 skipped; 1942 new events"
         )
         assert f"skipped {ISN_PATH}@bc3a52ec6d6d (2019-11-13): the file was deleted" in err
         assert "(ISN snapshot 2015-08-12)" in out  # the commit's UTC day
+
+        code, out, _ = run("import", "--git", str(clone), "--path", ISN_PATH, "--store", store)
+
+        assert (code, out.splitlines()[-1]) == (
+            0,
+            f"read 2 versions of {ISN_PATH} from {clone}: 0 imported, 1 already on record, "
+            "1 skipped; 0 new events",
+        )
 
     def test_a_bare_repository_with_faulty_versions_and_reruns(self, tmp_path: Path) -> None:
         work = tmp_path / "work"
@@ -346,7 +355,7 @@ class TestGitHistories:
 
         assert code == 0
         assert out.splitlines()[-1].startswith(
-            f"imported 2 versions of isn.csv from {bare}, skipped 2: "
+            f"read 4 versions of isn.csv from {bare}: 2 imported, 0 already on record, 2 skipped; "
         )
         assert "skipped isn.csv@" in err
         assert "(2016-05-01): the file is empty (0 bytes)" in err
@@ -359,6 +368,9 @@ class TestGitHistories:
 
         assert code == 0
         assert "(ISN snapshot 2017-01-02)" in out
+        assert out.splitlines()[-1].startswith(
+            f"read 2 versions of isn.csv from {bare}: 1 imported, 1 already on record, 0 skipped; "
+        )
         assert "2016-04-21" not in out
         assert "2016-07-22" in out  # the latest on record: already there, 0 new events
         series = load_series(open_app(store), "isn")
