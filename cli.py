@@ -776,9 +776,9 @@ def _import_copies(args: argparse.Namespace, ctx: Context, format_name: str) -> 
 
 
 def _import_git(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log.lists.importer import SnapshotResult
     from events_log.lists.imports import import_git
     from events_log.lists.progress import ProgressBar
-    from events_log.lists.writer import SnapshotResult
 
     if args.git is None or args.path is None or args.files:
         msg = "--git REPO and --path FILE go together, without FILE arguments"

@@ -10,8 +10,8 @@ from events_log.app import SanctionsApp
 from events_log.lists.engine import MAX_REMOVAL_SHARE, Skipped, SnapshotError
 from events_log.lists.files import ISN, LIST_FORMATS, OFAC, UNSC, file_versions
 from events_log.lists.git import Blobs, git_versions
+from events_log.lists.importer import ListImporter, Progress, SnapshotResult
 from events_log.lists.readers import reader_for
-from events_log.lists.writer import ListImporter, Progress, SnapshotResult
 
 
 def import_files(

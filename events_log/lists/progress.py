@@ -6,7 +6,7 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
-from events_log.lists.writer import Progress
+from events_log.lists.importer import Progress
 
 
 class ProgressBar:

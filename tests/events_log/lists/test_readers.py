@@ -16,7 +16,8 @@ from domain.status import Status, cut_after, status_at
 from events_log.app import SanctionsApp
 from events_log.lists.engine import FaultySnapshotError
 from events_log.lists.files import read_bytes
-from events_log.lists.isn import IsnReader, decode, endings, notices, read_isn, split_name
+from events_log.lists.isn import IsnReader, read_isn
+from events_log.lists.isn_cells import decode, endings, notices, split_name
 from events_log.lists.series import load_series
 from events_log.lists.unsc import UnscReader
 from events_log.store import resolve_store
