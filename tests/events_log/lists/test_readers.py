@@ -379,6 +379,25 @@ class TestGitHistories:
         assert on_day is not None
         assert on_day["sha256"] == hashlib.sha256(ISN[-1].read_bytes()).hexdigest()
 
+    def test_a_version_that_drops_most_of_the_list_is_skipped(self, tmp_path: Path) -> None:
+        work = tmp_path / "work"
+        work.mkdir()
+        git(work, "init", "-q")
+        rows = ISN[-1].read_bytes().splitlines()
+        commit(work, ISN[-1].read_bytes(), "2016-12-02T10:00:00Z")
+        commit(work, b"\n".join(rows[:50]) + b"\n", "2016-12-03T10:00:00Z")
+        store = empty_store(tmp_path)
+
+        code, out, err = run("import", "--git", str(work), "--path", "isn.csv", "--store", store)
+
+        assert code == 0
+        assert out.splitlines()[-1].startswith(
+            f"read 2 versions of isn.csv from {work}: 1 imported, 0 already on record, 1 skipped; "
+        )
+        assert err.splitlines()[-1].startswith("skipped isn.csv@")
+        assert "(2016-12-03): " in err
+        assert "more than the 10% that may be delisted at once" in err
+
     def test_a_file_no_commit_changed_is_one_error_line(self, tmp_path: Path) -> None:
         work = tmp_path / "work"
         work.mkdir()
