@@ -267,3 +267,29 @@ class TestOldStores:
         assert changed == 2
         assert series.latest() == date(2021, 8, 18)
         assert len(series.entries) == 30
+
+
+class TestExport:
+    def test_a_restored_store_compares_the_next_copy_with_the_last_on_record(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        first = empty_store(tmp_path / "a")
+        run("import", *map(str, ISN[:3]), "--store", first)
+        exported = tmp_path / "log.jsonl"
+        code, out, _ = run("export", "--store", first)
+        exported.write_text(out, encoding="utf-8")
+        restored = empty_store(tmp_path / "b")
+        run("import", str(exported), "--store", restored)
+
+        code, out, _ = run("import", *map(str, ISN[:4]), "--store", restored)
+
+        assert code == 0
+        assert out.splitlines()[-2].startswith(
+            "imported isn-2015-09-04.csv (ISN snapshot 2015-09-04): 150 entries, 20 added, "
+            "0 removed"
+        )
+        assert [
+            line.endswith("already on record, 0 new events") for line in out.splitlines()[:3]
+        ] == [True] * 3
