@@ -62,8 +62,6 @@ def measure_json(measure: MeasureAt) -> dict[str, Any]:
         "possible_states": measure.sorted_possible(),
         "imposed": date_json(record.imposition.effective),
         "ended": date_json(record.ending.effective) if record.ending else None,
-        "imposed_source": record.imposition.source.as_json(),
-        "ended_source": record.ending.source.as_json() if record.ending else None,
     }
 
 
