@@ -3,7 +3,7 @@ before anything is written (DESIGN.md §9)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 
 import attrs
@@ -49,11 +49,9 @@ class Planner:
         self.seen: dict[date, str] = {}
         self.entries_read = 0
 
-    def plan(self, versions: Iterable[Version]) -> list[SnapshotPlan | Skipped]:
-        """Raises on the first faulty or misplaced copy unless ``skip_faulty``."""
-        return [self.plan_one(version) for version in versions]
-
     def plan_one(self, version: Version) -> SnapshotPlan | Skipped:
+        """The plan of one copy; raises if it is faulty or misplaced, unless ``skip_faulty``
+        (then a faulty copy is skipped, and the state stays the previous copy's)."""
         day = version.observed
         if version.deleted:
             assert day is not None
