@@ -124,7 +124,8 @@ class Reader:
     listing: str | None = None  # a measure in force while the entry is on the list at all
     dated_by_content = False  # the copy's day is inside the file (``ListCopy.observed``)
 
-    def parse(self, data: bytes, name: str) -> ListCopy:
+    def parse(self, data: bytes, name: str, observed: date | None = None) -> ListCopy:
+        """The copy's entries; ``observed`` (the copy's day, if known) bounds its dates."""
         raise NotImplementedError
 
     def observed_in(self, data: bytes, name: str) -> date | None:

@@ -63,7 +63,7 @@ class IsnReader(Reader):
     authority = AUTHORITY
     publisher = PUBLISHER
 
-    def parse(self, data: bytes, name: str) -> ListCopy:
+    def parse(self, data: bytes, name: str, observed: date | None = None) -> ListCopy:
         if not data.strip():
             msg = (
                 f"{name}: the file is empty ({len(data)} bytes): the ISN list holds hundreds "
@@ -81,7 +81,7 @@ class IsnReader(Reader):
         if not grouped:
             msg = f"{name}: the file holds no entries: not an ISN list copy; nothing was imported"
             raise FaultySnapshotError(msg)
-        entries = {key: _entry(key, group) for key, group in grouped.items()}
+        entries = {key: _entry(key, group, observed) for key, group in grouped.items()}
         return ListCopy(entries, notes=notes, layout=f"{columns} columns")
 
     def compact(self, entry: Entry) -> list[Any]:
@@ -151,13 +151,18 @@ class IsnReader(Reader):
         return found.group(1) if found else ""
 
 
-def read_isn(source: Path | bytes, name: str | None = None) -> list[Entry]:
-    """Every entry of one ISN list copy (a path, or its bytes), for bundling and tests."""
+def read_isn(source: Path | bytes, observed: date | None = None, name: str = "") -> list[Entry]:
+    """Every entry of one ISN list copy (a path, or its bytes) observed on ``observed``.
+
+    The day, if given, is the copy's: a notice dated after it is kept as text without a
+    publication day (``Vol. 80, No. 170, 09/02/34`` in a 2016 copy). For bundling the
+    list's history and for tests; imports go through :class:`IsnReader` and the engine.
+    """
     if isinstance(source, Path):
         data, name = read_bytes(source), name or source.name
     else:
         data, name = source, name or "isn.csv"
-    return list(IsnReader().parse(data, name).entries.values())
+    return list(IsnReader().parse(data, name, observed).entries.values())
 
 
 def _rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
@@ -203,7 +208,7 @@ def _rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
     return rows, len(header)
 
 
-def _entry(key: str, rows: Iterable[dict[str, str]]) -> Entry:
+def _entry(key: str, rows: Iterable[dict[str, str]], observed: date | None) -> Entry:
     rows = list(rows)
     first = rows[0]
     shown, acronyms, tagged = split_name(first["Name"])
@@ -219,7 +224,7 @@ def _entry(key: str, rows: Iterable[dict[str, str]]) -> Entry:
         for alt in row.get("Alternative Names", "").split(";"):
             if alt.strip() and alt.strip() not in aliases:
                 aliases.append(alt.strip())
-        measure = _measure(row)
+        measure = _measure(row, observed)
         measures.setdefault(measure.key, measure)
         code = row.get("Country", "").strip()
         countries.append(COUNTRIES.get(code, code) if code else None)
@@ -235,11 +240,11 @@ def _entry(key: str, rows: Iterable[dict[str, str]]) -> Entry:
     )
 
 
-def _measure(row: dict[str, str]) -> Measure:
+def _measure(row: dict[str, str], observed: date | None) -> Measure:
     program = " ".join(row["Programs"].split())
     effective = row["Effective Date"].strip()
     day = notice_day(effective)
-    cited = notices(row["Federal Register Notice"])
+    cited = notices(row["Federal Register Notice"], observed)
     stated = exact(day, effective, "the list's 'Effective Date'") if day else None
     citation = "; ".join(c for c, _ in cited)
     days = [d for _, d in cited if d is not None]

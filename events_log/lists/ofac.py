@@ -233,7 +233,7 @@ class OfacReader(Reader):
     def __init__(self) -> None:
         self._rows: dict[str, Entry] = {}
 
-    def parse(self, data: bytes, name: str) -> ListCopy:
+    def parse(self, data: bytes, name: str, observed: date | None = None) -> ListCopy:
         _check_whole(data, name)
         text = data[: -len(EOF_BYTE)].decode("latin-1")
         lines = text.split("\r\n") if "\r\n" in text else text.split("\n")

@@ -95,7 +95,7 @@ class Planner:
             )
             raise SnapshotOrderError(msg)
         try:
-            copy = self.reader.parse(data, version.name)
+            copy = self.reader.parse(data, version.name, day)
         except FaultySnapshotError as error:
             if not self.skip_faulty:
                 raise

@@ -67,7 +67,7 @@ class UnscReader(Reader):
         except ValueError:
             return None
 
-    def parse(self, data: bytes, name: str) -> ListCopy:
+    def parse(self, data: bytes, name: str, observed: date | None = None) -> ListCopy:
         if not data.strip():
             msg = (
                 f"{name}: the file is empty: not a UN consolidated list copy; nothing was imported"

@@ -100,6 +100,15 @@ class TestIsnReader:
             "Xi\u2019an Jiate Titanium Industry Company",
         }
 
+    def test_a_notice_dated_after_the_copy_gets_no_publication_day(self) -> None:
+        cell = "Vol. 80, No. 170, 09/02/34,; Vol. 81, No. 128, 07/05/2016"  # 2016-07-22 copy
+
+        assert notices(cell, date(2016, 7, 22)) == [
+            ("Vol. 80, No. 170, 09/02/34", None),
+            ("Vol. 81, No. 128, 07/05/2016", date(2016, 7, 5)),
+        ]
+        assert notices(cell)[0] == ("Vol. 80, No. 170, 09/02/34", date(2034, 9, 2))
+
     def test_utf16_is_refused(self) -> None:
         with pytest.raises(FaultySnapshotError, match="NUL bytes"):
             decode("Programs,Name\n".encode("utf-16"), "x.csv")
