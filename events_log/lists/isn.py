@@ -50,6 +50,7 @@ TITLE = "State Department ISN nonproliferation sanctions list"
 # empty in every copy): FollowTheMoney's word for either.
 KIND = "legal entity"
 REQUIRED = ("Programs", "Name", "Federal Register Notice", "Effective Date")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TAG = re.compile(r"^effective (\d{4}-\d{2}-\d{2})")
 
 
@@ -197,7 +198,8 @@ def _rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
                     f"{len(header)}: the copy looks cut short; nothing was imported"
                 )
                 raise FaultySnapshotError(msg)
-            raw = "".join(consumed).rstrip("\r\n")
+            # A quote is one printable line: a line break inside a quoted cell reads as a space.
+            raw = _CONTROL.sub(" ", "".join(consumed).rstrip("\r\n"))
             rows.append(dict(zip(header, row, strict=False)) | {"": raw})
     except csv.Error as error:
         msg = (
@@ -234,7 +236,7 @@ def _entry(key: str, rows: Iterable[dict[str, str]], observed: date | None) -> E
         name=shown,
         kind=KIND,
         measures=tuple(measures.values()),
-        raw="\n".join(row[""] for row in rows),
+        raw=first[""],  # the row that names the entry; each measure quotes its own
         aliases=tuple(a for a in aliases if a.casefold() != shown.casefold()),
         country=country,
     )
