@@ -143,20 +143,24 @@ def build_parser() -> Parser:
         _append_options(sub, kind)
 
     imp = commands.add_parser(
-        "import", help="import events (JSON Lines), OFAC SDN snapshots or FtM files and feeds"
+        "import",
+        help="import events (JSON Lines), published list copies (OFAC, ISN, UN) from files "
+        "or from a git history, or FtM files and delta feeds",
     )
     _store_option(imp)
-    imp.add_argument("files", nargs="+", metavar="FILE", help="files; .gz is read directly")
+    imp.add_argument("files", nargs="*", metavar="FILE", help="files; .gz is read directly")
     imp.add_argument(
         "--format",
-        choices=("jsonl", "ofac-sdn-csv", "ftm", "ftm-delta"),
+        choices=("jsonl", "ofac-sdn-csv", "isn-csv", "un-sc-xml", "ftm", "ftm-delta"),
         default=None,
-        help="default: from the file name (.jsonl, .csv), else from its content",
+        help="default: from the file's first bytes, else its name (.jsonl, .csv, .xml)",
     )
+    imp.add_argument("--git", metavar="REPO", help="a git repository (bare or a clone)")
+    imp.add_argument("--path", metavar="FILE", help="with --git: the list file's path in it")
     imp.add_argument(
         "--observed",
         metavar="D",
-        help="day an OFAC snapshot was taken (default: the YYYY-MM-DD in its file name)",
+        help="day a list copy was taken (default: the YYYY-MM-DD in its file name)",
     )
     imp.add_argument(
         "--allow-mass-removal",
@@ -762,62 +766,122 @@ def cmd_import_ftm(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     from events_log.jsonl_files import import_files
-    from events_log.ofac import FORMAT, OfacImporter, Progress, detect_format
+    from events_log.lists.files import JSONL, detect_format
 
+    _removal_share(args)
+    if args.git is not None or args.path is not None:
+        return _import_git(args, ctx)
+    if not args.files:
+        msg = "import needs FILE ..., or --git REPO --path FILE"
+        raise UsageError(msg)
     if args.format in ("ftm", "ftm-delta"):
         return cmd_import_ftm(args, ctx)
-    if not 0 <= args.max_removal <= 100:
-        msg = f"--max-removal {args.max_removal:g} must be a percentage from 0 to 100"
-        raise UsageError(msg)
     formats = {args.format or detect_format(Path(name)) for name in args.files}
-    if FORMAT in formats:
+    if formats != {JSONL}:
         if len(formats) > 1:
             msg = (
                 "import either JSON Lines files or OFAC snapshots in one command, not both: "
                 "the snapshots are taken in date order, the JSON Lines files in the order given"
+                if formats == {JSONL, "ofac-sdn-csv"}
+                else f"import the copies of one list at a time, not {', '.join(sorted(formats))}"
             )
             raise UsageError(msg)
-        paths = [Path(name) for name in args.files]
-        for path in paths:
-            if not path.is_file():
-                msg = f"import file {str(path)!r} does not exist"
-                raise RuleViolationError(msg)
-        observed = None if args.observed is None else parse_day(args.observed)
-        app = open_app(args.store, ctx)
-        shown = 0
-
-        def show(progress: Progress) -> None:
-            nonlocal shown
-            line = progress.line()
-            ctx.err.write("\r" + line.ljust(shown))
-            ctx.err.flush()
-            shown = len(line)
-
-        live = not args.quiet and ctx.err.isatty()
-        snapshots = OfacImporter(app, progress=show if live else None)
-        try:
-            results = snapshots.import_files(
-                paths,
-                observed=observed,
-                allow_mass_removal=args.allow_mass_removal,
-                max_removal_share=args.max_removal / 100,
-            )
-        finally:
-            if shown:
-                ctx.err.write("\r" + " " * shown + "\r")
-                ctx.err.flush()
-        for result in results:
-            ctx.print(result.summary())
-        if len(results) > 1:
-            events = sum(r.events for r in results)
-            ctx.print(f"imported {len(results)} OFAC snapshots: {events} new events")
-        return 0
+        return _import_copies(args, ctx, formats.pop())
     if args.observed is not None:
         msg = "--observed applies to OFAC snapshots (--format ofac-sdn-csv), not to JSON Lines"
         raise UsageError(msg)
     app = open_app(args.store, ctx)
     for done in import_files(app, [Path(name) for name in args.files]):
         ctx.print(done.summary())
+    return 0
+
+
+def _removal_share(args: argparse.Namespace) -> float:
+    if not 0 <= args.max_removal <= 100:
+        msg = f"--max-removal {args.max_removal:g} must be a percentage from 0 to 100"
+        raise UsageError(msg)
+    return float(args.max_removal) / 100
+
+
+def _import_copies(args: argparse.Namespace, ctx: Context, format_name: str) -> int:
+    from events_log.lists.imports import import_files
+    from events_log.lists.progress import ProgressBar
+
+    paths = [Path(name) for name in args.files]
+    for path in paths:
+        if not path.is_file():
+            msg = f"import file {str(path)!r} does not exist"
+            raise RuleViolationError(msg)
+    observed = parse_day(args.observed) if args.observed else None
+    share = _removal_share(args)
+    app = open_app(args.store, ctx)
+    bar = ProgressBar(ctx.err, enabled=not args.quiet and ctx.err.isatty())
+    try:
+        results = import_files(
+            app,
+            format_name,
+            paths,
+            observed=observed,
+            allow_mass_removal=args.allow_mass_removal,
+            max_removal_share=share,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    for result in results:
+        ctx.print(result.summary())
+        for note in result.notes:
+            ctx.note(note)
+    if len(results) > 1:
+        events = sum(r.events for r in results)
+        ctx.print(f"imported {len(results)} {results[0].short} snapshots: {events} new events")
+    return 0
+
+
+def _import_git(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log.lists.importer import SnapshotResult
+    from events_log.lists.imports import import_git
+    from events_log.lists.progress import ProgressBar
+
+    if args.git is None or args.path is None or args.files:
+        msg = "--git REPO and --path FILE go together, without FILE arguments"
+        raise UsageError(msg)
+    if args.observed is not None:
+        msg = "--observed does not apply to a git history: each commit gives its own day"
+        raise UsageError(msg)
+    if args.format == "jsonl":
+        msg = "--format jsonl does not apply to a git history: give a list format"
+        raise UsageError(msg)
+    share = _removal_share(args)
+    app = open_app(args.store, ctx)
+    bar = ProgressBar(ctx.err, enabled=not args.quiet and ctx.err.isatty())
+    try:
+        results = import_git(
+            app,
+            Path(args.git),
+            args.path,
+            args.format,
+            allow_mass_removal=args.allow_mass_removal,
+            max_removal_share=share,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    imported = [r for r in results if isinstance(r, SnapshotResult)]
+    for result in results:
+        if isinstance(result, SnapshotResult):
+            ctx.print(result.summary())
+            for note in result.notes:
+                ctx.note(note)
+        else:
+            ctx.note(result.summary())
+    events = sum(r.events for r in imported)
+    known = sum(1 for r in imported if r.already_on_record)
+    ctx.print(
+        f"read {len(results)} versions of {args.path} from {args.git}: "
+        f"{len(imported) - known} imported, {known} already on record, "
+        f"{len(results) - len(imported)} skipped; {events} new events"
+    )
     return 0
 
 

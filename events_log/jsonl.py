@@ -41,6 +41,7 @@ from domain.record import (
     Source,
 )
 from events_log.app import SanctionsApp
+from events_log.lists.series import SnapshotSeries, load_series
 from events_log.session import ImportSession
 
 KEY_NAMESPACE = uuid5(NAMESPACE_URL, "sanctions-tracker:key")
@@ -126,8 +127,6 @@ def export(app: SanctionsApp, out: IO[str]) -> int:
 
 
 def snapshot_lines(app: SanctionsApp) -> Iterator[dict[str, Any]]:
-    from events_log.ofac import SnapshotSeries  # the OFAC importer builds on this module
-
     topic = get_topic(SnapshotSeries.SnapshotRecorded)
     names: dict[UUID, str] = {}
     for notification in app.iter_notifications(topics=[topic]):
@@ -245,8 +244,6 @@ class JsonlImporter:
 
     def _snapshot(self, data: Mapping[str, Any], where: str) -> None:
         """A published-list snapshot on record in an exported store: record it unless known."""
-        from events_log.ofac import SnapshotSeries, load_series
-
         name = _text(data, "list", where)
         series = self.snapshots.get(name) or load_series(self.app, name)
         self.snapshots[name] = series

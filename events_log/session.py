@@ -130,8 +130,11 @@ class ImportSession:
     def pending(self) -> int:
         return sum(len(e.pending_events) for e in self.entities.values())
 
-    def flush(self) -> int:
-        """Save every pending event in one transaction; returns how many entity events."""
+    def flush(self, *extra_aggregates: Any) -> int:
+        """Save every pending event in one transaction; returns how many entity events.
+
+        ``extra_aggregates`` (a list's snapshot series) are saved in the same transaction.
+        """
         dirty = [e for e in self.entities.values() if e.pending_events]
         wanted = {self._label_id(t) for e in dirty for t in _label_texts(e)}
         unknown = [i for i in wanted if i not in self.labels and i not in self.absent]
@@ -142,8 +145,9 @@ class ImportSession:
         events = in_recorded_order([e.collect_events() for e in dirty])
         added = len(events)
         labels = [x for x in self.labels.values() if x.pending_events]
-        if events or labels:
-            self.app.save_events(events, labels)
+        extra = [x for x in extra_aggregates if x.pending_events]
+        if events or labels or extra:
+            self.app.save_events(events, [*labels, *extra])
             self.app.saved()
         self.events_added += added
         self.entities.clear()

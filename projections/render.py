@@ -222,6 +222,9 @@ def detail_block(item: EntityView) -> str:
             + (f"; ended {_date(ended.effective)}" if ended else ""),
             2,
         )
+        lines += _wrap(_source_line(measure.measure.imposition), 4)
+        if ended:
+            lines += _wrap("end " + _source_line(ended), 4)
     for annotation in at_end.pending_requests:
         event = annotation.event
         lines += _wrap(

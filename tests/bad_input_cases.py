@@ -309,6 +309,39 @@ IMPORTS: list[Case] = [
     case("import", "{files}/garbage.csv", "--format", "ofac-sdn-csv", needle="garbage.csv"),
     case("import", "{files}/sdn-2021-08-18.csv", "{files}/good.jsonl", needle="either"),
     case("import", needle="FILE"),
+    # the list readers: faulty copies, each one line with nothing written
+    case(
+        "import",
+        "{files}/garbage.csv",
+        "--format",
+        "isn-csv",
+        "--observed",
+        "2016-01-01",
+        needle="NUL bytes",
+    ),
+    case("import", "{files}/isn-2016-01-01.csv", needle="isn-2016-01-01.csv"),
+    case("import", "{files}/utf16-isn-2016-01-01.csv", "--format", "isn-csv", needle="UTF-16"),
+    case("import", "{files}/isn-cut-2016-01-01.csv", needle="cut short"),
+    case("import", "{files}/un-sc-2023-03-27.xml", needle="cannot be read"),
+    case("import", "{files}/entities-2023-03-27.xml", needle="cannot be read"),
+    case(
+        "import",
+        "{files}/garbage.csv",
+        "--format",
+        "un-sc-xml",
+        "--observed",
+        "2016-01-01",
+        needle="cannot be read",
+    ),
+    case("import", "{files}/good.jsonl", "--format", "isn-csv", needle="cannot tell when"),
+    # git histories
+    case("import", "--git", "{files}", "--path", "isn.csv", needle="cannot be read"),
+    case("import", "--git", "{files}/no-such-repo", "--path", "isn.csv", needle="does not exist"),
+    case("import", "--git", "{files}", needle="--path"),
+    case("import", "--path", "isn.csv", needle="--git"),
+    case("import", "{files}/good.jsonl", "--git", "{files}", "--path", "x", needle="FILE"),
+    case("import", "--git", "{files}", "--path", "x", "--observed", "2016-01-01", needle="commit"),
+    case("import", "--git", "{files}", "--path", "x", "--format", "jsonl", needle="jsonl"),
 ]
 
 OTHERS: list[Case] = [

@@ -23,16 +23,10 @@ from cli import main
 from domain.record import Recorded
 from domain.status import Chain, Status, cut_after, status_at
 from events_log.app import SanctionsApp
-from events_log.ofac import (
-    LISTING,
-    SdnEntry,
-    SnapshotOrderError,
-    detect_format,
-    load_series,
-    observed_from_name,
-    parse_sdn,
-    read_bytes,
-)
+from events_log.lists.engine import SnapshotOrderError
+from events_log.lists.files import detect_format, observed_from_name, read_bytes
+from events_log.lists.ofac import LIST_NAME, LISTING, SdnEntry, parse_sdn
+from events_log.lists.series import load_series
 from events_log.store import resolve_store
 from projections.views import Horizon, all_records, record_of
 
@@ -526,7 +520,7 @@ class TestImportingSnapshots:
 
         run("import", *map(str, two_snapshots), "--store", store)
 
-        series = load_series(open_app(store))
+        series = load_series(open_app(store), LIST_NAME)
         assert [s["observed"] for s in series.snapshots] == ["2021-08-18", "2021-09-02"]
         assert series.latest() == date(2021, 9, 2)
         assert HIJAZI in series.entries
@@ -697,11 +691,11 @@ class TestProgress:
         code, _, err = run("import", *map(str, two_snapshots), "--store", store, err=Terminal())
 
         assert code == 0
-        assert err.startswith("\rreading file 1/2 (sdn-2021-08-18.csv): 0 entries, 0 events,")
-        assert "\rwritten file 2/2 (sdn-2021-09-02.csv): 50 entries, " in err
-        assert "events/s" in err
-        *_, last, blank, end = err.split("\r")
-        assert (blank, end) == (" " * len(last.rstrip()), "")  # the last line is wiped
+        assert err.startswith("\rreading:   0%|")
+        assert "| 2/2 [" in err
+        assert "sdn-2021-09-02.csv: 50 entries, " in err
+        *_, blank, end = err.split("\r")
+        assert (blank.strip(), end) == ("", "")  # the bar is wiped
 
     def test_quiet_shows_no_progress(
         self, tmp_path: Path, two_snapshots: tuple[Path, Path]
