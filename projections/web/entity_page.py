@@ -1,0 +1,83 @@
+"""``/entity/<entity_id>``: one entity's timeline, measures, explanation and history with
+quotes, as of an adjustable date, and the form to record a diplomatic event; twins
+``/api/history/<entity_id>`` and ``/api/explain/<entity_id>``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from domain.record import EntityRecord
+from projections import picture, render, report
+from projections.views import HistoryEntry, Horizon, explain, history, record_of, view
+from projections.web.common import as_of, entity_uuid, store
+
+blueprint = Blueprint("entity", __name__)
+
+FORM_KINDS = ("negotiation", "delisting-request", "delisting-decision", "activity")
+
+
+def _record(entity_id: str) -> tuple[EntityRecord, list[HistoryEntry]]:
+    found = entity_uuid(entity_id)
+    events = store().entity_events(found)
+    return record_of(str(found), events, Horizon()), history(events, Horizon())
+
+
+def history_rows(entries: list[HistoryEntry]) -> list[dict[str, Any]]:
+    rows = []
+    for entry in entries:
+        row = report.sourced(entry.event)
+        rows.append(
+            {
+                "event": row,
+                "event_id": entry.event.event_id,
+                "type": entry.event.type,
+                "belief": entry.belief,
+                "now": None
+                if entry.believed is None or entry.belief != "corrected"
+                else render.describe(entry.believed),
+            }
+        )
+    return rows
+
+
+@blueprint.get("/entity/<entity_id>")
+def entity_page(entity_id: str) -> ResponseReturnValue:
+    when = as_of(request.args.get("as_of"))
+    record, entries = _record(entity_id)
+    item = view(record, when)
+    explanation = explain(item)
+    groups = picture.entity_groups([record])
+    return render_template(
+        "entity.html",
+        entity=report.entity_context(item),
+        as_of=render.as_of_json(when),
+        as_of_text=request.args.get("as_of") or "",
+        svg=report.timeline_svg(groups, when),
+        summary=render.explain_summary(explanation),
+        straddling=[
+            {"what": render.describe(d.event), "settle": d.settle} for d in explanation.straddling
+        ],
+        history=history_rows(entries),
+        requests=[
+            {"event_id": r.request.event_id, "what": render.describe(r.request)}
+            for r in record.requests
+            if r.decision is None
+        ],
+        kinds=FORM_KINDS,
+    )
+
+
+@blueprint.get("/api/history/<entity_id>")
+def api_history(entity_id: str) -> ResponseReturnValue:
+    record, entries = _record(entity_id)
+    return jsonify(render.history_json(record, entries))
+
+
+@blueprint.get("/api/explain/<entity_id>")
+def api_explain(entity_id: str) -> ResponseReturnValue:
+    when = as_of(request.args.get("as_of"))
+    record, _ = _record(entity_id)
+    return jsonify(render.explain_json(explain(view(record, when)), when, Horizon()))
