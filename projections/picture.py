@@ -127,8 +127,9 @@ def _marks(record: EntityRecord) -> list[tuple[str, Recorded]]:
 def window(
     groups: Sequence[Group], start: date | None = None, end: date | None = None
 ) -> tuple[int, int]:
-    """The days shown: from the first year any event may fall in to the end of the last,
-    unless ``start`` or ``end`` say otherwise. Nothing depends on today."""
+    """The days shown: from the first year any event may fall in to a year after the last
+    (so that what holds after it shows), unless ``start`` or ``end`` say otherwise.
+    Nothing depends on today."""
     days: list[int] = []
     for _, records in groups:
         for record in records:
@@ -138,7 +139,7 @@ def window(
                 days += [first_day(event.effective), last_day(event.effective)]
     days = [d for d in days if d not in (ALWAYS, NEVER)]
     low = date(date.fromordinal(min(days)).year, 1, 1).toordinal() if days else None
-    high = date(date.fromordinal(max(days)).year + 1, 1, 1).toordinal() if days else None
+    high = date(date.fromordinal(max(days)).year + 2, 1, 1).toordinal() if days else None
     if start is not None:
         low = start.toordinal()
     if end is not None:
