@@ -4,11 +4,14 @@ quotes, as of an adjustable date, and the form to record a diplomatic event; twi
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
+from domain.dates import DateInterval
 from domain.record import EntityRecord
 from projections import picture, render, report
 from projections.views import HistoryEntry, Horizon, explain, history, record_of, view
@@ -17,6 +20,26 @@ from projections.web.common import as_of, entity_uuid, store
 blueprint = Blueprint("entity", __name__)
 
 FORM_KINDS = ("negotiation", "delisting-request", "delisting-decision", "activity")
+PICTURES_KEPT = 256
+
+
+def picture_of(record: EntityRecord, when: DateInterval) -> Markup:
+    """The entity's timeline as inline SVG, drawn once per entity, as-of day and state of
+    the log (drawing is most of the page's time; the log only grows, so its last position
+    tells whether anything may have changed)."""
+    kept: OrderedDict[tuple[str, str, int], Markup] = current_app.config.setdefault(
+        "PICTURES", OrderedDict()
+    )
+    day = when.last_day
+    key = (record.entity_id, "" if day is None else day.isoformat(), store().max_position())
+    if key in kept:
+        kept.move_to_end(key)
+        return kept[key]
+    svg = report.timeline_svg(picture.entity_groups([record]), when)
+    kept[key] = svg
+    while len(kept) > PICTURES_KEPT:
+        kept.popitem(last=False)
+    return svg
 
 
 def _record(entity_id: str) -> tuple[EntityRecord, list[HistoryEntry]]:
@@ -49,13 +72,12 @@ def entity_page(entity_id: str) -> ResponseReturnValue:
     record, entries = _record(entity_id)
     item = view(record, when)
     explanation = explain(item)
-    groups = picture.entity_groups([record])
     return render_template(
         "entity.html",
         entity=report.entity_context(item),
         as_of=render.as_of_json(when),
         as_of_text=request.args.get("as_of") or "",
-        svg=report.timeline_svg(groups, when),
+        svg=picture_of(record, when),
         summary=render.explain_summary(explanation),
         straddling=[
             {"what": render.describe(d.event), "settle": d.settle} for d in explanation.straddling
