@@ -79,6 +79,20 @@ def entity_page(entity_id: str) -> ResponseReturnValue:
         as_of_text=request.args.get("as_of") or "",
         svg=picture_of(record, when),
         summary=render.explain_summary(explanation),
+        deciding=[
+            {
+                "label": m.measure.measure.label(),
+                "events": [
+                    {
+                        "date": render.date_text(d.event.effective),
+                        "what": render.describe(d.event),
+                        "role": d.role,
+                    }
+                    for d in m.events
+                ],
+            }
+            for m in explanation.measures
+        ],
         straddling=[
             {"what": render.describe(d.event), "settle": d.settle} for d in explanation.straddling
         ],
