@@ -73,7 +73,7 @@ def main() -> None:
         ("  twin /api/status?name=ID", median_ms(get(f"/api/status?name={hex_id}"), args.rounds)),
         ("  twin /api/history/ID", median_ms(get(f"/api/history/{hex_id}"), args.rounds)),
         (
-            "  picture alone (SVG)",
+            "  picture alone (SVG, with its legend)",
             median_ms(lambda: picture.render(picture.entity_groups([record]), "svg"), args.rounds),
         ),
         ("list page / (page 1 of all)", median_ms(get("/"), max(3, args.rounds // 4))),

@@ -75,10 +75,12 @@ def entity_context(item: EntityView) -> dict[str, Any]:
     }
 
 
-def timeline_svg(groups: Sequence[picture.Group], as_of: DateInterval) -> Markup:
+def timeline_svg(
+    groups: Sequence[picture.Group], as_of: DateInterval, *, legend: bool = True
+) -> Markup:
     """The group's picture as an inline SVG element (matplotlib's own, trusted markup)."""
     day = as_of.last_day
-    svg = picture.render(groups, "svg", as_of=day, title=picture.name_of(groups))
+    svg = picture.render(groups, "svg", as_of=day, title=picture.name_of(groups), legend=legend)
     return Markup(picture.inline_svg(svg))
 
 

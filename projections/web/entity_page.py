@@ -35,7 +35,7 @@ def picture_of(record: EntityRecord, when: DateInterval) -> Markup:
     if key in kept:
         kept.move_to_end(key)
         return kept[key]
-    svg = report.timeline_svg(picture.entity_groups([record]), when)
+    svg = report.timeline_svg(picture.entity_groups([record]), when, legend=False)
     kept[key] = svg
     while len(kept) > PICTURES_KEPT:
         kept.popitem(last=False)
@@ -103,6 +103,10 @@ def entity_page(entity_id: str) -> ResponseReturnValue:
             if r.decision is None
         ],
         kinds=FORM_KINDS,
+        legend=[
+            {"kind": kind, "colour": colour, "marker": marker, "opacity": opacity, "label": label}
+            for kind, colour, marker, opacity, label in picture.LEGEND
+        ],
     )
 
 
