@@ -46,14 +46,12 @@ OUTCOMES = ("granted", "denied")
 
 
 def source_of(options: Mapping[str, Any]) -> Source:
-    if not (options.get("source") or "").strip():
-        msg = "--source must name the source (title) of the event"
-        raise RuleViolationError(msg)
+    """The source as given; the entity's commands check its title."""
     source_date = options.get("source_date")
     return Source(
-        title=str(options["source"]).strip(),
+        title=options["source"],
         publisher=options.get("publisher"),
-        published=parse_day(source_date) if source_date else None,
+        published=None if source_date is None else parse_day(source_date),
         url=options.get("url"),
         quote=options.get("quote"),
     )
