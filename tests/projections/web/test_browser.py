@@ -48,7 +48,9 @@ class Screenshots:
     def take(self, label: str) -> None:
         self.step += 1
         ARTIFACTS.mkdir(exist_ok=True)
-        self.driver.save_screenshot(str(ARTIFACTS / f"{self.name}-{self.step:02d}-{label}.png"))
+        stem = ARTIFACTS / f"{self.name}-{self.step:02d}-{label}"
+        self.driver.save_screenshot(f"{stem}.png")
+        stem.with_suffix(".html").write_text(self.driver.page_source, encoding="utf-8")
 
 
 def test_search_open_change_the_date_and_record_a_negotiation(browser: Any, store: Path) -> None:
@@ -56,7 +58,7 @@ def test_search_open_change_the_date_and_record_a_negotiation(browser: Any, stor
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    wait = WebDriverWait(browser, 20)
+    wait = WebDriverWait(browser, 60)  # generous: CI shares two cores with other work
     shots = Screenshots(browser, "browser")
     with server(store) as base:
         try:
