@@ -8,7 +8,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -19,7 +19,7 @@ from eventsourcing.persistence import PersistenceError
 from domain.dates import DateInterval, parse_date, parse_day, parse_instant
 from domain.entity import Entity
 from domain.errors import DomainError, InvalidDateError, RuleViolationError
-from domain.record import Source
+from domain.record import EntityRecord, Source
 from events_log import append
 from events_log.app import SanctionsApp
 from events_log.bundled import BUNDLED_DATASET, load_bundled
@@ -33,12 +33,14 @@ from events_log.store import (
     writer_turn,
 )
 from projections import picture, render, report, terminal, timeline
+from projections.stream import json_chunks
 from projections.views import (
+    EntityView,
     Horizon,
     all_records,
-    diff,
     explain,
     history,
+    iter_diff,
     record_of,
     replay,
     view,
@@ -368,6 +370,19 @@ class Context:
         except OSError as error:
             raise OutputError(error) from None
 
+    def print_lines(self, lines: Iterable[str], end: str = "\n") -> None:
+        """Each line as it comes (``end`` after each)."""
+        for line in lines:
+            self.write(line + end)
+
+    def stream_json(self, head: dict[str, Any], key: str, items: Iterable[Any]) -> None:
+        """``print_json({**head, key: [*items]})``, one item at a time."""
+        indent = 2 if self.out.isatty() else None
+        ascii_only = not terminal.can_encode_everything(self.out)
+        for chunk in json_chunks(head, key, items, indent, ascii_only=ascii_only):
+            self.write(chunk)
+        self.write("\n")
+
     def note(self, text: str) -> None:
         self.err.write(text + "\n")
 
@@ -468,21 +483,34 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
-        # Every entity, everything recorded: the status timeline answers.
-        views = timeline.views(app, as_of)
+        # Every entity, everything recorded: the status timeline answers, one at a time
+        # (its query closed at once when the reader goes away, before the store is).
+        with contextlib.closing(timeline.iter_views(app, as_of)) as views:
+            _print_status(views, args, ctx, as_of, horizon)
     else:
-        views = [view(r, as_of) for r in _records_for(app, args.names, horizon)]
+        records = _records_for(app, args.names, horizon)
+        _print_status([view(r, as_of) for r in records], args, ctx, as_of, horizon)
+    return 0
+
+
+def _print_status(
+    views: Iterable[EntityView],
+    args: argparse.Namespace,
+    ctx: Context,
+    as_of: DateInterval,
+    horizon: Horizon,
+) -> None:
     if args.format == "json":
-        ctx.print_json(render.status_json(views, as_of, horizon))
+        entities = (render.entity_json(v) for v in views)
+        ctx.stream_json(render.status_head_json(as_of, horizon), "entities", entities)
     elif args.format == "csv":
-        ctx.print(render.status_csv(views))
+        ctx.print_lines(render.status_csv_lines(views), end="")
     else:
-        ctx.print(render.status_table(views, as_of, horizon))
+        ctx.print_lines(render.status_table_lines(views, as_of, horizon))
         if args.names:
             for item in views:
                 ctx.print()
                 ctx.print(render.detail_block(item))
-    return 0
 
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
@@ -630,26 +658,18 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
         # Every entity: the timeline tells which changed; only those are folded.
-        before = timeline.statuses(app, start)
-        after = timeline.statuses(app, end)
-        changed = [
-            entity_id
-            for entity_id, status in after.items()
-            if entity_id not in before
-            or before[entity_id].possible_statuses != status.possible_statuses
-        ]
-        records = sorted(
-            (record_of(e, app.entity_events(UUID(e)), horizon) for e in changed),
-            key=lambda r: r.name.casefold(),
+        changed = timeline.changed(app, start, end)
+        records: Iterable[EntityRecord] = (
+            record_of(e, app.entity_events(UUID(e)), horizon) for e in changed
         )
     else:
         records = _records_for(app, args.names, horizon)
-    changes = diff(records, start, end)
+    changes = iter_diff(records, start, end)
     if args.format == "json":
-        data = render.diff_json(changes, start, end, horizon)
-        ctx.print_json(data)
+        entities = (render.change_entity_json(c) for c in changes)
+        ctx.stream_json(render.diff_head_json(start, end, horizon), "entities", entities)
     else:
-        ctx.print(render.diff_table(changes, start, end, horizon))
+        ctx.print_lines(render.diff_table_lines(changes, start, end, horizon))
     return 0
 
 
