@@ -12,21 +12,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
 from domain.dates import DateInterval, parse_date, parse_day, parse_instant
 from domain.entity import Entity
 from domain.errors import DomainError, InvalidDateError, RuleViolationError
-from domain.record import (
-    SANCTION_LAPSED,
-    SANCTION_LIFTED,
-    SANCTION_WAIVED,
-    WAIVER_ENDED,
-    EntityRecord,
-    Source,
-)
+from domain.record import EntityRecord, Source
+from events_log import append
 from events_log.app import SanctionsApp
 from events_log.bundled import BUNDLED_DATASET, load_bundled
 from events_log.store import (
@@ -38,7 +32,7 @@ from events_log.store import (
     translate_errors,
     writer_turn,
 )
-from projections import render, terminal, timeline, verify
+from projections import picture, render, report, terminal, timeline, verify
 from projections.stream import json_chunks
 from projections.views import (
     EntityView,
@@ -233,6 +227,27 @@ def build_parser() -> Parser:
         "--head", metavar="H", help="a head printed earlier: POSITION:HASH, or the hash alone"
     )
     ver.add_argument("--format", choices=("table", "json"), default="table")
+
+    pic = commands.add_parser(
+        "timeline", help="draw entities' measures over time as an SVG or PNG picture"
+    )
+    _store_option(pic)
+    pic.add_argument("names", nargs="+", metavar="NAME")
+    pic.add_argument("--output", "-o", required=True, metavar="FILE", help="FILE.svg or FILE.png")
+    pic.add_argument("--from", dest="start", metavar="D", help="first day shown")
+    pic.add_argument("--to", dest="end", metavar="D", help="last day shown")
+
+    rpt = commands.add_parser("report", help="one self-contained HTML report to share or print")
+    _store_option(rpt)
+    rpt.add_argument("names", nargs="*", metavar="NAME", help="entities (default: all)")
+    _views_options(rpt)
+    rpt.add_argument("--output", "-o", required=True, metavar="FILE", help="FILE.html")
+
+    srv = commands.add_parser("serve", help="a local web page and JSON API over the store")
+    _store_option(srv)
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    srv.add_argument("--read-only", action="store_true", help="refuse every write")
     return parser
 
 
@@ -253,12 +268,7 @@ APPEND_KINDS = {
     "retraction": "withdraw an earlier event (give --target and --reason)",
 }
 
-_MEASURE_KINDS = {
-    "lapse": SANCTION_LAPSED,
-    "lifting": SANCTION_LIFTED,
-    "waiver": SANCTION_WAIVED,
-    "waiver-end": WAIVER_ENDED,
-}
+_MEASURE_KINDS = append.MEASURE_KINDS
 
 
 def _append_options(sub: argparse.ArgumentParser, kind: str) -> None:
@@ -455,20 +465,11 @@ def parse_horizon(args: argparse.Namespace) -> Horizon:
 
 
 def _source(args: argparse.Namespace) -> Source:
-    published = None if args.source_date is None else parse_day(args.source_date)
-    return Source(
-        title=args.source,
-        publisher=args.publisher,
-        published=published,
-        url=args.url,
-        quote=args.quote,
-    )
+    return append.source_of(vars(args))
 
 
 def _effective(text: str | None, source: Source) -> DateInterval | None:
-    if text is None:
-        return None
-    return parse_date(text, published=source.published)
+    return append.effective_of(text, source)
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -565,7 +566,6 @@ def cmd_append(args: argparse.Namespace, ctx: Context) -> int:
     source = _source(args)
     effective = _effective(args.date, source)
     kind: str = args.kind
-    correlation = args.correlation
     app = open_app(args.store, ctx)
     envelope: dict[str, Any] = {"effective": effective, "source": source}
     if kind == "registration":
@@ -578,75 +578,18 @@ def cmd_append(args: argparse.Namespace, ctx: Context) -> int:
             country=args.country,
             aliases=args.alias,
             identifiers=args.identifier,
-            correlation_id=correlation,
+            correlation_id=args.correlation,
             **envelope,
         )
         ctx.print(f"registered {args.entity[0]} ({entity_id.hex[:8]})")
         return 0
     if kind in ("correction", "retraction"):
         return _append_fix(args, app, ctx, envelope)
-    entity_ids = list(dict.fromkeys(app.find(name) for name in args.entity))
-    if kind == "alias":
-        taken = [e for e in app.lookup(args.alias) if e not in entity_ids]
-        if taken:
-            owner = app.entity(taken[0]).record().name
-            msg = (
-                f"alias {args.alias!r} already names {owner!r}: a name shared by two entities "
-                "would make look-ups ambiguous"
-            )
-            raise RuleViolationError(msg)
-    if len(entity_ids) > 1 and correlation is None:
-        correlation = uuid4().hex
-    envelope["correlation_id"] = correlation
-    action = _action(kind, args, envelope)
-    event_ids = app.act(entity_ids, action)
-    for entity_id, event_id in zip(entity_ids, event_ids, strict=True):
+    recorded = append.record(app, kind, vars(args), envelope)
+    for entity_id, event_id in recorded:
         name = app.entity(entity_id).record().name
         ctx.print(f"recorded {kind} {event_id[:8]} for {name}")
     return 0
-
-
-def _action(
-    kind: str, args: argparse.Namespace, envelope: dict[str, Any]
-) -> Callable[[Entity], str]:
-    if kind == "alias":
-        return lambda e: _added(e, lambda: e.add_alias(args.alias, **envelope))
-    if kind == "identifier":
-        return lambda e: _added(e, lambda: e.add_identifier(args.identifier, **envelope))
-    if kind == "imposition":
-        return lambda e: e.impose(args.authority, args.program, args.reason, **envelope)
-    if kind in _MEASURE_KINDS:
-        event_type = _MEASURE_KINDS[kind]
-
-        def step(entity: Entity) -> str:
-            measure = (
-                entity.resolve_measure(args.measure)
-                if args.measure
-                else entity.infer_measure(event_type)
-            )
-            if event_type in (SANCTION_LAPSED, SANCTION_LIFTED):
-                return entity.end_measure(event_type, measure, **envelope)
-            if event_type == SANCTION_WAIVED:
-                return entity.waive(measure, **envelope)
-            return entity.end_waiver(measure, **envelope)
-
-        return step
-    if kind == "delisting-request":
-        return lambda e: e.request_delisting(args.requested_by, args.forum, **envelope)
-    if kind == "delisting-decision":
-        return lambda e: e.decide_delisting(args.request, args.outcome, **envelope)
-    if kind == "negotiation":
-        return lambda e: e.mention_negotiation(args.forum, args.summary, **envelope)
-    return lambda e: e.report_activity(args.summary, **envelope)
-
-
-def _added(entity: Entity, command: Callable[[], None]) -> str:
-    before = len(entity.events)
-    command()
-    if len(entity.events) == before:
-        msg = "already on record for this entity: nothing to add"
-        raise RuleViolationError(msg)
-    return entity.events[-1].event_id
 
 
 _CORRECTION_FIELDS = {
@@ -958,6 +901,36 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
+    start = parse_date(args.start, cap=False).start if args.start else None
+    end_interval = parse_date(args.end, cap=False) if args.end else None
+    end = end_interval.last_day if end_interval else None
+    fmt = picture.format_of(args.output)
+    app = open_app(args.store, ctx)
+    records = _records_for(app, args.names, Horizon())
+    size = picture.write(args.output, picture.entity_groups(records), fmt, start=start, end=end)
+    ctx.print(f"wrote {args.output} ({fmt}, {size} bytes, {len(records)} entities)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    as_of = parse_as_of(args.as_of, ctx)
+    horizon = parse_horizon(args)
+    report.check_path(args.output)
+    app = open_app(args.store, ctx)
+    records = _records_for(app, args.names, horizon)
+    size = report.write_report(args.output, records, as_of, horizon, ctx.today)
+    ctx.print(f"wrote {args.output} ({size} bytes, {len(records)} entities)")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
+    from projections import web
+
+    app = open_app(args.store, ctx)
+    return web.serve(app, args.host, args.port, read_only=args.read_only, note=ctx.note)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "init": cmd_init,
     "status": cmd_status,
@@ -972,6 +945,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "diff": cmd_diff,
     "rebuild": cmd_rebuild,
     "verify": cmd_verify,
+    "timeline": cmd_timeline,
+    "report": cmd_report,
+    "serve": cmd_serve,
 }
 
 

@@ -585,3 +585,13 @@ def diff_table_lines(
             yield from _wrap(f"{_date(event.effective)}: {_describe(event)}", 4)
     if empty:
         yield "(no status changed)"
+
+
+def describe(event: Recorded) -> str:
+    """One line that says what an event records, as the history table shows it."""
+    return _describe(event)
+
+
+def date_text(interval: DateInterval | None) -> str:
+    """A date as a person reads it ("2007", "early 2000s [2000/2003]", "undated")."""
+    return _date(interval)
