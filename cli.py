@@ -197,7 +197,33 @@ def build_parser() -> Parser:
         "--reported-by are not materialised: they fold the log.",
     )
     _store_option(reb)
+    _link_parsers(commands)
     return parser
+
+
+def _link_parsers(commands: Any) -> None:
+    lnk = commands.add_parser(
+        "link",
+        help="say that two entities are one party (with a source and a reason)",
+        description="Record that A and B (names, aliases, identifiers or ids) are one party. "
+        "Links are transitive; every query by a member then answers for the whole party. "
+        "--from-file takes reviewed links in bulk, one JSON object a line: "
+        '{"a": NAME, "b": NAME, "reason": TEXT, "source": TEXT}.',
+    )
+    _store_option(lnk)
+    lnk.add_argument("names", nargs="*", metavar="NAME", help="the two entities")
+    lnk.add_argument("--from-file", metavar="FILE", help="links in bulk (JSON Lines)")
+    for sub in (lnk, unl := commands.add_parser("unlink", help="withdraw a link")):
+        sub.add_argument(
+            "--source", required=sub is unl, metavar="TEXT", help="who judged it (title)"
+        )
+        sub.add_argument("--source-date", metavar="D", help="the source's publication day")
+        sub.add_argument("--publisher", metavar="TEXT")
+        sub.add_argument("--url", metavar="URL")
+        sub.add_argument("--quote", metavar="TEXT")
+    lnk.add_argument("--reason", metavar="TEXT", help="why they are one party")
+    _store_option(unl)
+    unl.add_argument("names", nargs=2, metavar="NAME", help="the two entities")
 
 
 APPEND_KINDS = {
@@ -797,6 +823,41 @@ def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_link(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log import link_file, links
+
+    if args.from_file:
+        if args.names or args.reason:
+            msg = "link --from-file takes no NAME and no --reason: each line gives its own"
+            raise UsageError(msg)
+        default = _source(args) if args.source else None
+        result = link_file.link_file(open_app(args.store, ctx), Path(args.from_file), default)
+        ctx.print(
+            f"linked {result.linked} pair(s) from {Path(args.from_file).name} "
+            f"({result.lines} lines, {result.already} already linked)"
+        )
+        return 0
+    if len(args.names) != 2:
+        msg = f"link takes two entities (NAME NAME), not {len(args.names)}; or --from-file"
+        raise UsageError(msg)
+    if args.source is None:
+        msg = "link needs --source: who judged that the two are one party"
+        raise UsageError(msg)
+    app = open_app(args.store, ctx)
+    link_id = links.link(app, args.names[0], args.names[1], _source(args), args.reason)
+    ctx.print(f"linked {args.names[0]} and {args.names[1]} (link {link_id[:8]})")
+    return 0
+
+
+def cmd_unlink(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log import links
+
+    app = open_app(args.store, ctx)
+    link_id = links.unlink(app, args.names[0], args.names[1], _source(args))
+    ctx.print(f"unlinked {args.names[0]} and {args.names[1]} (link {link_id[:8]})")
+    return 0
+
+
 def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     events = list(app.iter_recorded())
@@ -825,6 +886,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "explain": cmd_explain,
     "diff": cmd_diff,
     "rebuild": cmd_rebuild,
+    "link": cmd_link,
+    "unlink": cmd_unlink,
 }
 
 

@@ -113,6 +113,7 @@ from domain.status import (
     pending_requests,
 )
 from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.links import LINK_TOPICS  # links leave each entity's rows as they are
 from events_log.store import StoreConfig, StoreError
 from projections.views import CHANGES, EntityView, as_of_bounds, effective_key
 
@@ -867,7 +868,7 @@ class TimelineProjection(Projection[TimelineView]):
         grouped: dict[str, list[Entry]] = {}
         prefix = ENTITY_TOPIC_PREFIX
         for entry in entries:
-            if entry[3].startswith(prefix):
+            if entry[3].startswith(prefix) and entry[3] not in LINK_TOPICS:
                 items = grouped.get(entry[1])
                 if items is None:
                     grouped[entry[1]] = [entry]
@@ -1128,8 +1129,8 @@ def _chunks(app: SanctionsApp, start: int, end: int, lo: str, hi: str) -> Iterat
             plain.execute(
                 f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id "
                 f"{'>=' if first else '>'} ? AND originator_id < ? AND rowid > ? AND rowid <= ? "
-                "ORDER BY originator_id LIMIT ?",
-                (after, hi, start, end, KEY_CHUNK),
+                "AND topic NOT IN (?, ?) ORDER BY originator_id LIMIT ?",
+                (after, hi, start, end, *LINK_TOPICS, KEY_CHUNK),
             )
             ids = [row[0] for row in plain.fetchall()]
             if not ids:

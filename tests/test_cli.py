@@ -576,3 +576,56 @@ class TestBadInput:
             "error: date '2015' starts after its source's publication date 2014-01-15: "
             "a report cannot describe a later event"
         )
+
+
+class TestLinkCommands:
+    def test_link_and_unlink_say_what_they_recorded(self, sanctions: Sanctions) -> None:
+        linked = sanctions.run("link", "Norinco", "CPMIEC", "--source", "Desk", "--reason", "x")
+        unlinked = sanctions.run("unlink", "CPMIEC", "Norinco", "--source", "Desk")
+
+        assert linked.code == 0
+        assert linked.out.startswith("linked Norinco and CPMIEC (link ")
+        assert unlinked.code == 0
+        assert unlinked.out == f"unlinked CPMIEC and Norinco (link {linked.out[-10:-2]})\n"
+
+    def test_each_refusal_is_one_line_and_writes_nothing(self, sanctions: Sanctions) -> None:
+        sanctions.run("link", "Norinco", "CPMIEC", "--source", "Desk")
+        before = len(sanctions.events())
+
+        refusals = [
+            sanctions.run("link", "Norinco", "Norinco", "--source", "Desk"),
+            sanctions.run("link", "CPMIEC", NORINCO, "--source", "Desk"),
+            sanctions.run("unlink", "Norinco", KUNLUN, "--source", "Desk"),
+            sanctions.run("link", "Norinco", KUNLUN),
+            sanctions.run("link", "Norinco", "Norinko", "--source", "Desk"),
+        ]
+
+        assert [(r.code, r.out) for r in refusals] == [(2, "")] * 5
+        assert [r.err for r in refusals] == [
+            f"error: entity '{NORINCO}' cannot be linked to itself\n",
+            f"error: entities '{CPMIEC}' and '{NORINCO}' are already one party (directly): "
+            "a link would add nothing\n",
+            f"error: entities '{NORINCO}' and '{KUNLUN}' are not linked: nothing to unlink\n",
+            "error: link needs --source: who judged that the two are one party\n",
+            "error: entity 'Norinko' is not on record (no name, alias or identifier matches); "
+            "did you mean 'norinco'?\n",
+        ]
+        assert len(sanctions.events()) == before
+
+    def test_link_from_a_file_counts_new_and_known_pairs(
+        self, sanctions: Sanctions, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "links.jsonl"
+        path.write_text(
+            json.dumps({"a": "Norinco", "b": "CPMIEC", "reason": "r"})
+            + "\n"
+            + json.dumps({"a": "Kunlun Bank", "b": "CPMIEC", "source": "Other"})
+            + "\n",
+            encoding="utf-8",
+        )
+
+        first = sanctions.run("link", "--from-file", str(path), "--source", "Desk")
+        again = sanctions.run("link", "--from-file", str(path), "--source", "Desk")
+
+        assert first.out == "linked 2 pair(s) from links.jsonl (2 lines, 0 already linked)\n"
+        assert again.out == "linked 0 pair(s) from links.jsonl (2 lines, 2 already linked)\n"
