@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NoReturn
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from domain.dates import DateInterval, parse_date, parse_day
 from domain.entity import Entity
@@ -32,16 +32,14 @@ from events_log.store import (
     translate_errors,
     writer_turn,
 )
-from projections import render, timeline
+from projections import parties, party_render, render, timeline
+from projections.parties import Party
 from projections.views import (
     Horizon,
-    all_records,
     diff,
     explain,
     history,
-    record_of,
     replay,
-    view,
 )
 
 
@@ -462,11 +460,18 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _records_for(app: SanctionsApp, names: Sequence[str], horizon: Horizon) -> list[Any]:
+def _parties_for(app: SanctionsApp, names: Sequence[str], horizon: Horizon) -> list[Party]:
     if not names:
-        return sorted(all_records(app, horizon), key=lambda r: r.name.casefold())
-    ids = [app.find(name) for name in names]
-    return [record_of(str(i), app.entity_events(i), horizon) for i in ids]
+        return parties.all_parties(app, horizon)
+    return parties.parties_for(app, names, horizon)
+
+
+def _records_for(app: SanctionsApp, names: Sequence[str], horizon: Horizon) -> list[Any]:
+    return [p.record for p in _parties_for(app, names, horizon)]
+
+
+def _names(found: Sequence[Party]) -> dict[str, str]:
+    return {k: v for p in found if p.linked for k, v in p.names().items()}
 
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
@@ -475,9 +480,9 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
         # Every entity, everything recorded: the status timeline answers.
-        views = timeline.views(app, as_of)
+        views = parties.combine(app, timeline.views(app, as_of), as_of)
     else:
-        views = [view(r, as_of) for r in _records_for(app, args.names, horizon)]
+        views = [parties.party_view(p, as_of) for p in _parties_for(app, args.names, horizon)]
     if args.format == "json":
         ctx.print_json(render.status_json(views, as_of, horizon))
     elif args.format == "csv":
@@ -494,14 +499,14 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
-    entity_id = app.find(args.name)
-    events = app.entity_events(entity_id)
-    entries = history(events, horizon)
-    record = record_of(str(entity_id), events, Horizon())
+    (party,) = parties.parties_for(app, [args.name], horizon)
+    entries = history(party.events, horizon)
     if args.format == "json":
-        ctx.print_json(render.history_json(record, entries))
+        data = render.history_json(party.record, entries)
+        data["members"] = [party_render.member_json(m) for m in party.members]
+        ctx.print_json(data)
     else:
-        ctx.print(render.history_table(record, entries))
+        ctx.print(render.history_table(party.record, entries, _names([party])))
     return 0
 
 
@@ -511,11 +516,12 @@ def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     end_interval = parse_date(args.end, cap=False) if args.end else None
     end = end_interval.last_day if end_interval else None
     app = open_app(args.store, ctx)
-    steps = replay(_records_for(app, args.names, horizon), start, end)
+    found = _parties_for(app, args.names, horizon)
+    steps = replay([p.record for p in found], start, end)
     if args.format == "json":
         ctx.print_json(render.replay_json(steps))
     else:
-        ctx.print(render.replay_table(steps))
+        ctx.print(render.replay_table(steps, _names(found)))
     return 0
 
 
@@ -677,8 +683,8 @@ def cmd_explain(args: argparse.Namespace, ctx: Context) -> int:
     as_of = parse_as_of(args.as_of, ctx)
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
-    (record,) = _records_for(app, [args.name], horizon)
-    explanation = explain(view(record, as_of))
+    (party,) = parties.parties_for(app, [args.name], horizon)
+    explanation = explain(parties.party_view(party, as_of))
     if args.format == "json":
         data = render.explain_json(explanation, as_of, horizon)
         ctx.print_json(data)
@@ -702,10 +708,7 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
             if entity_id not in before
             or before[entity_id].possible_statuses != status.possible_statuses
         ]
-        records = sorted(
-            (record_of(e, app.entity_events(UUID(e)), horizon) for e in changed),
-            key=lambda r: r.name.casefold(),
-        )
+        records = parties.changed_parties(app, changed, horizon)
     else:
         records = _records_for(app, args.names, horizon)
     changes = diff(records, start, end)
@@ -800,19 +803,11 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_entities(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
-    records = sorted(all_records(app, Horizon()), key=lambda r: r.name.casefold())
-    if args.query:
-        needle = args.query.casefold()
-        records = [
-            r
-            for r in records
-            if any(needle in text.casefold() for text in (r.name, *r.aliases, *r.identifiers))
-        ]
+    found = parties.matching(parties.all_parties(app, Horizon()), args.query)
     if args.format == "json":
-        data = {"entities": [render.entity_head_json(r) for r in records]}
-        ctx.print_json(data)
+        ctx.print_json(party_render.entities_json(found))
     else:
-        ctx.print(render.entities_table(records))
+        ctx.print(party_render.entities_table(found))
     return 0
 
 

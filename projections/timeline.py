@@ -1436,6 +1436,9 @@ def views(app: SanctionsApp, as_of: DateInterval) -> list[EntityView]:
             _recorded(ACTIVITY_REPORTED, a[0], entity_id, _date_from_json(a[1]), {"summary": a[2]})
             for a in shown["activities"]
         ]
+        # The measures' and requests' dates, for the rules that read the whole record
+        # (a party's conflicts, projections/parties.py).
+        record = attrs.evolve(record, measures=tuple(measures.values()), requests=tuple(requests))
         at = {}
         for cut in (start, end):
             value, possible = status[cut][entity_id]

@@ -298,6 +298,7 @@ class TestAppend:
             "summary": "sanctions discussed",
             "date": {"text": "2013-11", "from": "2013-11-01", "until": "2013-12-01"},
             "certain": True,
+            "entity_id": event["entity_id"],
         }
 
     def test_one_action_on_several_entities_shares_a_correlation_id(
