@@ -222,6 +222,17 @@ def _link_parsers(commands: Any) -> None:
     lnk.add_argument("--reason", metavar="TEXT", help="why they are one party")
     _store_option(unl)
     unl.add_argument("names", nargs=2, metavar="NAME", help="the two entities")
+    mat = commands.add_parser(
+        "match",
+        help="candidate links for names, or pairs across all entities, scored with reasons",
+        description="Propose entities that may be one party: for each NAME (a name, alias or "
+        "identifier on record, or any text), else pairs across all entities. Never links: "
+        "review the candidates, then 'link' them.",
+    )
+    _store_option(mat)
+    mat.add_argument("names", nargs="*", metavar="NAME")
+    mat.add_argument("--min-score", type=float, default=0.5, metavar="S", help="0 to 1 (0.5)")
+    mat.add_argument("--format", choices=("table", "json"), default="table")
 
 
 APPEND_KINDS = {
@@ -853,6 +864,23 @@ def cmd_unlink(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_match(args: argparse.Namespace, ctx: Context) -> int:
+    from projections import match
+
+    if not 0 <= args.min_score <= 1:
+        msg = f"--min-score {args.min_score:g} must be from 0 to 1"
+        raise UsageError(msg)
+    index = match.Index(open_app(args.store, ctx))
+    if args.names:
+        found = [index.matches(name, args.min_score) for name in args.names]
+        table, data = match.match_table(found), match.matches_json(found)
+    else:
+        pairs = index.pairs(args.min_score)
+        table, data = match.pairs_table(pairs), match.pairs_json(pairs)
+    ctx.print_json(data) if args.format == "json" else ctx.print(table)
+    return 0
+
+
 def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     events = list(app.iter_recorded())
@@ -883,6 +911,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "rebuild": cmd_rebuild,
     "link": cmd_link,
     "unlink": cmd_unlink,
+    "match": cmd_match,
 }
 
 
