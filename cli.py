@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import sqlite3
 import sys
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
 from uuid import uuid4
 
-from domain.dates import DateInterval, parse_date, parse_day
+from eventsourcing.persistence import PersistenceError
+
+from domain.dates import DateInterval, parse_date, parse_day, parse_instant
 from domain.entity import Entity
 from domain.errors import DomainError, InvalidDateError, RuleViolationError
 from domain.record import (
@@ -29,10 +33,11 @@ from events_log.store import (
     mark_initialised,
     prepare_store,
     resolve_store,
+    store_failure,
     translate_errors,
     writer_turn,
 )
-from projections import parties, party_render, render, timeline
+from projections import parties, party_render, render, terminal, timeline
 from projections.parties import Party
 from projections.views import (
     Horizon,
@@ -45,6 +50,13 @@ from projections.views import (
 
 class UsageError(DomainError):
     """The command line itself is wrong: an unknown option, a missing argument."""
+
+
+class OutputError(DomainError):
+    """Standard output cannot be written (a full disk, a closed device)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(f"cannot write the output: {error.strerror or error}")
 
 
 class Parser(argparse.ArgumentParser):
@@ -350,14 +362,35 @@ class Context:
         self.err = err
         self.environ = environ
         self.today = today
+        self.store: StoreConfig | None = None  # the store a command opened
 
     def print(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.write(text + "\n")
 
     def print_json(self, data: Any) -> None:
-        """Indented for a person at a terminal; compact (and much faster) into a pipe."""
+        """Indented for a person at a terminal; compact (and much faster) into a pipe.
+        Non-ASCII characters as JSON escapes when the output's encoding is not Unicode."""
         indent = 2 if self.out.isatty() else None
-        self.out.write(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+        ascii_only = not terminal.can_encode_everything(self.out)
+        self.write(json.dumps(data, indent=indent, ensure_ascii=ascii_only) + "\n")
+
+    def write(self, text: str) -> None:
+        with self.writing():
+            self.out.write(text)
+
+    def flush(self) -> None:
+        with self.writing():
+            self.out.flush()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Report a failure to write standard output (a full disk) as an OutputError."""
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(error) from None
 
     def note(self, text: str) -> None:
         self.err.write(text + "\n")
@@ -366,6 +399,7 @@ class Context:
 def open_app(store_arg: str | None, ctx: Context, *, load: bool = True) -> SanctionsApp:
     """Open the store, creating it with the bundled dataset if it is new."""
     config = resolve_store(store_arg, ctx.environ)
+    ctx.store = config
     if not _prepare(config):
         with translate_errors(config):
             return SanctionsApp(config)
@@ -410,34 +444,18 @@ def parse_as_of(text: str | None, ctx: Context) -> DateInterval:
 
 def parse_horizon(args: argparse.Namespace) -> Horizon:
     recorded_by = None
-    if getattr(args, "recorded_by", None):
+    if getattr(args, "recorded_by", None) is not None:
         recorded_by = parse_instant(args.recorded_by)
     reported_by = None
-    if getattr(args, "reported_by", None):
+    if getattr(args, "reported_by", None) is not None:
         reported_by = parse_day(args.reported_by)
     return Horizon(recorded_by=recorded_by, reported_by=reported_by)
 
 
-def parse_instant(text: str) -> datetime:
-    """An ISO timestamp (UTC unless it says otherwise), or a day meaning its end."""
-    try:
-        if len(text.strip()) == 10:
-            day = date.fromisoformat(text.strip())
-            return datetime.combine(day, time.max, tzinfo=UTC)
-        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        msg = f"recorded-by {text!r} is not an ISO timestamp (2013-10-04T12:00:00Z) or a day"
-        raise InvalidDateError(msg) from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
-
-
 def _source(args: argparse.Namespace) -> Source:
-    if not (args.source or "").strip():
-        msg = "--source must name the source (title) of the event"
-        raise RuleViolationError(msg)
-    published = parse_day(args.source_date) if args.source_date else None
+    published = None if args.source_date is None else parse_day(args.source_date)
     return Source(
-        title=args.source.strip(),
+        title=args.source,
         publisher=args.publisher,
         published=published,
         url=args.url,
@@ -523,8 +541,8 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
-    start = parse_date(args.start, cap=False).start if args.start else None
-    end_interval = parse_date(args.end, cap=False) if args.end else None
+    start = None if args.start is None else parse_date(args.start, cap=False).start
+    end_interval = None if args.end is None else parse_date(args.end, cap=False)
     end = end_interval.last_day if end_interval else None
     app = open_app(args.store, ctx)
     found = _parties_for(app, args.names, horizon)
@@ -732,9 +750,12 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
-    from events_log.jsonl import JsonlImporter
+    from events_log.jsonl_files import import_files
     from events_log.ofac import FORMAT, OfacImporter, Progress, detect_format
 
+    if not 0 <= args.max_removal <= 100:
+        msg = f"--max-removal {args.max_removal:g} must be a percentage from 0 to 100"
+        raise UsageError(msg)
     formats = {args.format or detect_format(Path(name)) for name in args.files}
     if FORMAT in formats:
         if len(formats) > 1:
@@ -748,10 +769,7 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
             if not path.is_file():
                 msg = f"import file {str(path)!r} does not exist"
                 raise RuleViolationError(msg)
-        observed = parse_day(args.observed) if args.observed else None
-        if not 0 <= args.max_removal <= 100:
-            msg = f"--max-removal {args.max_removal:g} must be a percentage from 0 to 100"
-            raise UsageError(msg)
+        observed = None if args.observed is None else parse_day(args.observed)
         app = open_app(args.store, ctx)
         shown = 0
 
@@ -785,30 +803,22 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
         msg = "--observed applies to OFAC snapshots (--format ofac-sdn-csv), not to JSON Lines"
         raise UsageError(msg)
     app = open_app(args.store, ctx)
-    total = 0
-    for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            msg = f"import file {name!r} does not exist"
-            raise RuleViolationError(msg)
-        importer = JsonlImporter(app)
-        with path.open(encoding="utf-8") as lines:
-            added = importer.import_lines(lines, path.name)
-        total += added
-        ctx.print(f"imported {path.name}: {importer.seen} lines, {added} new events")
+    for done in import_files(app, [Path(name) for name in args.files]):
+        ctx.print(done.summary())
     return 0
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     from events_log.jsonl import export
+    from events_log.jsonl_files import export_file
 
     app = open_app(args.store, ctx)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as out:
-            count = export(app, out)
+    if args.output is not None:
+        count = export_file(app, Path(args.output))
         ctx.note(f"exported {count} events to {args.output}")
     else:
-        export(app, ctx.out)
+        with ctx.writing():
+            export(app, ctx.out)
     return 0
 
 
@@ -929,14 +939,25 @@ def main(
         environ=dict(os.environ) if environ is None else environ,
         today=today or datetime.now(UTC).date(),
     )
+    if stdout is None:
+        terminal.escape_unencodable(sys.stdout)
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args, ctx)
+        code = COMMANDS[args.command](args, ctx)
+        ctx.flush()
     except DomainError as error:
+        if isinstance(error, OutputError) and stdout is None:
+            terminal.discard_output(sys.stdout)
         ctx.err.write(f"error: {error}\n")
+        return 2
+    except (PersistenceError, sqlite3.Error) as error:
+        if ctx.store is None:
+            raise
+        ctx.err.write(f"error: {store_failure(ctx.store, error)}\n")
         return 2
     except BrokenPipeError:
         return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -8,13 +8,14 @@ bounds were derived are kept beside the bounds, and bounds are never padded sile
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 from dateutil import parser as dateutil_parser
 from dateutil.relativedelta import relativedelta
 
 from domain.errors import InvalidDateError
+from domain.text import describe_character
 
 ONE_DAY = timedelta(days=1)
 
@@ -46,7 +47,7 @@ _ISO_YEAR = re.compile(r"^(\d{4})$")
 _DECADE = re.compile(r"^(?:the\s+)?(early|mid|mid-|late)?\s*(\d{3}0)'?s$")
 _YEAR_PART = re.compile(r"^(early|mid|mid-|late)\s+(\d{4})$")
 _WITHIN_PAST = re.compile(r"^(?:within\s+)?the\s+(?:past|last)\s+(\w+)\s+(day|week|month|year)s?$")
-_UNDATED = {"", "in the past", "undated", "unknown", "in the past tense", "previously"}
+_UNDATED = {"in the past", "undated", "unknown", "in the past tense", "previously"}
 _FILLERS = re.compile(r"^(?:in|during|on|by|around|circa|c\.)\s+(?:the\s+)?", re.IGNORECASE)
 
 
@@ -151,10 +152,44 @@ def parse_date(text: str, *, published: date | None = None, cap: bool = True) ->
     publication day. Nothing is ever filled from today.
     """
     raw = text
+    check_date_text(raw)
     cleaned = " ".join(text.strip().split())
     lowered = cleaned.lower()
     if lowered not in _UNDATED:
         lowered = _FILLERS.sub("", lowered).strip()
+    try:
+        return _capped(raw, lowered, published, cap=cap)
+    except (OverflowError, ValueError):
+        raise InvalidDateError(_out_of_range(raw)) from None
+
+
+def check_date_text(raw: str) -> None:
+    """Refuse what no date form allows: empty or blank text, a non-ASCII character (such
+    as a full-width or Arabic-Indic digit), a control character."""
+    if not raw.strip():
+        msg = (
+            f"date {raw!r} is empty: write a date (2013, 2013-10-04, ...), "
+            "or 'in the past' for an undated event"
+        )
+        raise InvalidDateError(msg)
+    for index, char in enumerate(raw):
+        if char.isascii() and char.isprintable():
+            continue
+        msg = (
+            f"date {raw!r} holds the character {describe_character(char)} at position "
+            f"{index + 1}: dates are written in ASCII, with the digits 0-9"
+        )
+        raise InvalidDateError(msg)
+
+
+def _out_of_range(raw: str) -> str:
+    return (
+        f"date {raw!r} is out of range: an interval must start on or after 0001-01-01 and "
+        "end by 9999-12-31, so the last day a date can name is 9999-12-30"
+    )
+
+
+def _capped(raw: str, lowered: str, published: date | None, *, cap: bool) -> DateInterval:
     start, until, how = _parse_bounds(lowered, raw, published)
     if start is not None and until is not None and until <= start:
         msg = f"date {raw!r} is reversed: it ends ({until - ONE_DAY}) before it starts ({start})"
@@ -233,10 +268,16 @@ def _parse_single(text: str, raw: str, published: date | None) -> tuple[date, da
         match = _ISO_YEAR.match(text)
         if match:
             year = int(match.group(1))
+            if year == 9999:
+                raise InvalidDateError(_out_of_range(raw))
             return date(year, 1, 1), date(year + 1, 1, 1), "year"
     except ValueError as error:
+        if str(error).startswith("year "):  # year 0, or an end past 9999-12-31
+            raise InvalidDateError(_out_of_range(raw)) from None
         msg = f"date {raw!r} is not a calendar date: {error}"
         raise InvalidDateError(msg) from None
+    except OverflowError:
+        raise InvalidDateError(_out_of_range(raw)) from None
     match = _DECADE.match(text)
     if match:
         return _decade(match.group(1), int(match.group(2)))
@@ -290,6 +331,13 @@ def _within_past(
 
 
 def _parse_free_text(text: str, raw: str, published: date | None) -> tuple[date, date, str]:
+    if not any(char.isalpha() for char in text):
+        # Only a month's name is read freely; digits alone must be in one of the ISO forms.
+        msg = (
+            f"date {raw!r} is not in a known form: use YYYY, YYYY-MM, YYYY-MM-DD (four-digit "
+            "year, two-digit month and day), a range A/B, or an open end (..B, A..)"
+        )
+        raise InvalidDateError(msg)
     try:
         parsed_a = dateutil_parser.parse(text, default=_SENTINEL_A)
         parsed_b = dateutil_parser.parse(text, default=_SENTINEL_B)
@@ -332,3 +380,17 @@ def _parse_free_text(text: str, raw: str, published: date | None) -> tuple[date,
         first = date(parsed_a.year, parsed_a.month, 1)
         return first, first + relativedelta(months=1), "month"
     return date(parsed_a.year, 1, 1), date(parsed_a.year + 1, 1, 1), "year"
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO timestamp (UTC unless it says otherwise), or a day meaning its end."""
+    check_date_text(text)
+    stripped = text.strip()
+    try:
+        if len(stripped) == 10:
+            return datetime.combine(date.fromisoformat(stripped), time.max, tzinfo=UTC)
+        instant = datetime.fromisoformat(stripped.replace("Z", "+00:00"))
+    except ValueError:
+        msg = f"recorded-by {text!r} is not an ISO timestamp (2013-10-04T12:00:00Z) or a day"
+        raise InvalidDateError(msg) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

@@ -43,6 +43,7 @@ from domain.record import (
     build_record,
     type_word,
 )
+from domain.text import check_text
 
 _ENVELOPE = frozenset(
     {
@@ -308,13 +309,15 @@ class Entity(Aggregate):
     # -- commands -----------------------------------------------------------------------
 
     def add_alias(self, alias: str, **envelope: Any) -> None:
+        check_text("alias", alias)
         if alias.casefold() in (a.casefold() for a in self.record().aliases):
             return
         self._trigger(self.AliasAdded, envelope, alias=alias)
 
     def add_identifier(self, identifier: str, **envelope: Any) -> None:
+        check_text("identifier", identifier)
         scheme, _, value = identifier.partition(":")
-        if not scheme or not value:
+        if not scheme.strip() or not value.strip():
             msg = f"identifier {identifier!r} must be written SCHEME:VALUE (e.g. ofac-sdn:9753)"
             raise RuleViolationError(msg)
         if identifier.casefold() in (i.casefold() for i in self.record().identifiers):
@@ -515,6 +518,7 @@ class Entity(Aggregate):
         self, event_class: type[Entity.Fact], envelope: Mapping[str, Any], **fields: Any
     ) -> str:
         """Check the record with the new event, then trigger it. Returns its event id."""
+        check_fields(fields, envelope["source"])
         event_id = envelope.get("event_id") or new_event_id()
         recorded_at = envelope.get("recorded_at")
         payload = {
@@ -562,6 +566,8 @@ def register(
     """A new entity, registered under its canonical name."""
     _require_text("name", name)
     _require_text("kind", kind)
+    check_text("country", country, required=False)
+    check_fields({}, source)
     return Entity._create(
         Entity.Registered,
         id=entity_id or uuid4(),
@@ -598,9 +604,20 @@ def to_recorded(event: Entity.Fact, position: int | None = None) -> Recorded:
 
 
 def _require_text(what: str, value: str | None) -> None:
-    if value is None or not value.strip():
-        msg = f"{what} must not be empty"
-        raise RuleViolationError(msg)
+    check_text(what, value)
+
+
+def check_fields(fields: Mapping[str, Any], source: Source) -> None:
+    """Refuse control characters (and blank text) in an event's own fields and its source."""
+    for field, value in fields.items():
+        if isinstance(value, str):
+            check_text(field.replace("_", " "), value, required=False)
+        elif field == "changes" and isinstance(value, Mapping):
+            check_fields(value, source)
+    check_text("source", source.title)
+    check_text("source publisher", source.publisher, required=False)
+    check_text("source URL", source.url, required=False)
+    check_text("source quote", source.quote, required=False)
 
 
 def _refuse_link_fix(event: Recorded, verb: str) -> None:

@@ -25,7 +25,7 @@ from domain.entity import Entity, register, to_recorded
 from domain.errors import DomainError, NotFoundError, RuleViolationError
 from domain.label import Label, label_id, label_key
 from domain.record import Recorded, Source
-from events_log.store import StoreConfig, writer_turn
+from events_log.store import StoreConfig, is_read_only, store_failure, writer_turn
 
 ENTITY_TOPIC_PREFIX = get_topic(Entity) + "."
 LABEL_TOPICS = [get_topic(Label.Created), get_topic(Label.Claimed)]
@@ -141,7 +141,9 @@ class SanctionsApp(Application[UUID]):
                 aggregates = command()
                 try:
                     self.save(*aggregates)
-                except (IntegrityError, OperationalError):
+                except (IntegrityError, OperationalError) as error:
+                    if is_read_only(error):
+                        raise store_failure(self.store, error) from None
                     # Jittered, so that two writers that collided do not collide again.
                     time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
                     continue

@@ -7,8 +7,11 @@ exact effective interval and the record time, and imports back unchanged.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import IO, Any
@@ -88,7 +91,7 @@ def source_from_json(data: Any, where: str) -> Source:
     return Source(
         title=data["title"],
         publisher=data.get("publisher"),
-        published=None if not published else parse_day(published),
+        published=None if published is None else parse_day(str(published)),
         url=data.get("url"),
         quote=data.get("quote"),
     )
@@ -153,7 +156,7 @@ def read_lines(lines: Iterable[str], name: str) -> Iterator[tuple[str, dict[str,
             continue
         where = f"{name}:{number}"
         try:
-            data = json.loads(line)
+            data = json.loads(line, object_pairs_hook=functools.partial(_no_duplicates, where))
         except json.JSONDecodeError as error:
             msg = f"{where}: not valid JSON ({error.msg})"
             raise ImportError_(msg) from None
@@ -161,6 +164,16 @@ def read_lines(lines: Iterable[str], name: str) -> Iterator[tuple[str, dict[str,
             msg = f"{where}: each line must be a JSON object"
             raise ImportError_(msg)
         yield where, data
+
+
+def _no_duplicates(where: str, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        twice = next(key for key, count in counts.items() if count > 1)
+        msg = f"{where}: the field {twice!r} appears twice in one object: give it once"
+        raise ImportError_(msg)
+    return data
 
 
 class JsonlImporter:
@@ -172,6 +185,7 @@ class JsonlImporter:
         self.names: dict[str, UUID] = {}
         self.snapshots: dict[str, Any] = {}
         self.seen = 0
+        self.keys: dict[str, tuple[str, bytes]] = {}  # key: where first given, content hash
 
     def import_lines(
         self,
@@ -180,7 +194,19 @@ class JsonlImporter:
         progress: Callable[[int, int], None] | None = None,
     ) -> int:
         """Apply every line, then save them all in one transaction. Returns events added."""
+        self.apply_lines(lines, name, progress)
+        return self.flush()
+
+    def apply_lines(
+        self,
+        lines: Iterable[str],
+        name: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Check and apply every line, saving nothing yet (``flush`` saves)."""
         for where, data in read_lines(lines, name):
+            if self._seen_before(data, where):
+                continue
             try:
                 self.apply(data, where)
             except DomainError as error:
@@ -190,6 +216,28 @@ class JsonlImporter:
             self.seen += 1
             if progress is not None and self.seen % 1000 == 0:
                 progress(self.seen, self.session.pending())
+
+    def _seen_before(self, data: Mapping[str, Any], where: str) -> bool:
+        """True for a repeat of an event given earlier in this import; refuses a key (or
+        event id) given earlier for a different event."""
+        ident = data.get("key") or data.get("event_id")
+        if not isinstance(ident, str | int) or data.get("type") == LIST_SNAPSHOT:
+            return False
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).digest()
+        first = self.keys.setdefault(str(ident), (where, digest))
+        if first[1] != digest:
+            msg = (
+                f"{where}: key {ident!r} is already used by {first[0]} for a different "
+                "event: each key names one event"
+            )
+            raise ImportError_(msg)
+        if first[0] != where:
+            self.seen += 1
+            return True
+        return False
+
+    def flush(self) -> int:
+        """Save what the lines applied so far made, in one transaction; returns events added."""
         added = self.session.flush()
         pending = [s for s in self.snapshots.values() if s.pending_events]
         if pending:

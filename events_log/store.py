@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -68,8 +69,15 @@ def resolve_store(store: str | None, environ: Mapping[str, str] | None = None) -
     """The store from ``--store``, else ``SANCTIONS_STORE``, else the XDG default path."""
     environ = os.environ if environ is None else environ
     text = store or environ.get("SANCTIONS_STORE") or ""
-    if text.startswith(("postgresql://", "postgres://")):
+    scheme = _URL_SCHEME.match(text)
+    if scheme and scheme.group(1).lower() in ("postgresql", "postgres"):
         return _postgres(text)
+    if scheme:
+        msg = (
+            f"store {_without_password(text)!r} is a {scheme.group(1)}:// URL: a store is an "
+            "SQLite file path or a postgresql://user:password@host:port/dbname URL"
+        )
+        raise StoreError(msg)
     path = Path(text).expanduser() if text else default_store_path(environ)
     if path.is_dir():
         msg = f"store {str(path)!r} is a directory: give the path of an SQLite file"
@@ -84,6 +92,19 @@ def resolve_store(store: str | None, environ: Mapping[str, str] | None = None) -
         display=str(path),
         path=path,
     )
+
+
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def _without_password(url: str) -> str:
+    """A URL with the password of its user part replaced by ``***``."""
+    head, _, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if at and ":" in user:
+        user = user.split(":", 1)[0] + ":***"
+    return f"{head}://{user}{at}{host}{slash}{path}"
 
 
 def _postgres(url: str) -> StoreConfig:
@@ -145,7 +166,24 @@ def prepare_store(config: StoreConfig) -> bool:
         return True
     with _sqlite_query(config, "cannot be opened") as query:
         sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
-        return _is_new({row[0] for row in query(sql, ())}, query, "", config.kind)
+        tables = {row[0] for row in query(sql, ())}
+        _refuse_foreign(config, tables - {"sqlite_sequence"})
+        return _is_new(tables, query, "", config.kind)
+
+
+def _refuse_foreign(config: StoreConfig, tables: set[str]) -> None:
+    """Refuse a database that holds tables but not our events table: another program's.
+
+    The events table is always the first one a tracker store gets, so a store whose first
+    run stopped early is never taken for a foreign database.
+    """
+    if tables and EVENTS_TABLES[config.kind] not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        msg = (
+            f"store {config.display} is a database of another program (tables: {shown}), "
+            "not a sanctions tracker store: nothing was written to it"
+        )
+        raise StoreError(msg)
 
 
 def mark_initialised(config: StoreConfig) -> None:
@@ -323,7 +361,24 @@ def _store_error(
     reason = " ".join(str(error).split()) or type(error).__name__
     if password:
         reason = reason.replace(password, "***")
+    if is_read_only(error):
+        return kind(f"store {display} is read-only ({reason}): nothing was written")
     return kind(f"store {display} {failing}: {reason}")
+
+
+_READ_ONLY = ("readonly database", "read-only", "read only", "permission denied")
+
+
+def is_read_only(error: BaseException) -> bool:
+    """Whether a store's error says it cannot be written at all: no retry can help."""
+    texts = [str(error), str(error.__cause__ or "")]
+    return any(sign in text.lower() for text in texts for sign in _READ_ONLY)
+
+
+def store_failure(config: StoreConfig, error: BaseException) -> StoreError:
+    """A failure of the persistence library while a command used the store, as one line."""
+    password = config.env.get("POSTGRES_PASSWORD", "")
+    return _store_error(config.display, "cannot be used", error, password)
 
 
 @functools.cache

@@ -6,12 +6,13 @@ import csv
 import io
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import IO, Any
 
 from domain.dates import DateInterval
 from domain.record import EntityRecord, Recorded
 from domain.status import Annotation, MeasureAt, Status, StatusAt
 from events_log.jsonl import export_line, interval_to_json
+from projections import terminal
 from projections.party_render import extend_entity_json, names_of, party_lines
 from projections.views import (
     Change,
@@ -125,7 +126,11 @@ def status_word(status: StatusAt) -> str:
 
 
 def _cell(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "~"
+    return terminal.fit(text, width)
+
+
+def _pad(text: str, width: int) -> str:
+    return terminal.pad(text, width)
 
 
 def status_table(views: Sequence[EntityView], as_of: DateInterval, horizon: Horizon) -> str:
@@ -136,7 +141,7 @@ def status_table(views: Sequence[EntityView], as_of: DateInterval, horizon: Hori
         status = textwrap.wrap(
             status_word(item.at_end), WIDTH - name_width - 1, break_on_hyphens=False
         )
-        lines.append(f"{_cell(item.record.name, name_width):<{name_width}} {status[0]}")
+        lines.append(f"{_pad(item.record.name, name_width)} {status[0]}")
         lines += [f"{'':<{name_width}} {more}" for more in status[1:]]
         notes = []
         if _is_period(as_of) and item.at_start.possible_statuses != item.at_end.possible_statuses:
@@ -176,15 +181,21 @@ def _as_of_heading(as_of: DateInterval, horizon: Horizon) -> str:
 
 
 def _wrap(text: str, indent: int) -> list[str]:
+    """Lines of at most WIDTH columns, control characters escaped."""
+    shown = terminal.escape(text)
+    if terminal.width(shown) != len(shown):  # wide or combining characters: count columns
+        return terminal.wrap(shown, WIDTH, indent)
     return textwrap.wrap(
-        text, WIDTH, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2)
+        shown, WIDTH, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2)
     ) or [" " * indent]
 
 
 def detail_block(item: EntityView) -> str:
     record = item.record
     at_end = item.at_end
-    lines = [f"{record.name} ({record.kind}{', ' + record.country if record.country else ''})"]
+    lines = _wrap(
+        f"{record.name} ({record.kind}{', ' + record.country if record.country else ''})", 0
+    )
     if record.aliases:
         lines += _wrap("aka: " + "; ".join(record.aliases), 2)
     if record.identifiers:
@@ -240,9 +251,28 @@ def _event_phrase(event: Recorded) -> str:
     return f"{event.type.replace('_', ' ')} {_date(event.effective)}"
 
 
+class _CsvRows:
+    """CSV rows ending in ``\n`` whose fields are quoted when they hold ``\r`` too.
+
+    The csv module quotes a field that holds a character of the line terminator; with
+    ``\n`` alone a bare ``\r`` would go out unquoted, and readers would split the row.
+    """
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.row = io.StringIO()
+        self.writer = csv.writer(self.row, lineterminator="\r\n")
+
+    def writerow(self, fields: Sequence[Any]) -> None:
+        self.row.seek(0)
+        self.row.truncate()
+        self.writer.writerow(fields)
+        self.out.write(self.row.getvalue().removesuffix("\r\n") + "\n")
+
+
 def status_csv(views: Sequence[EntityView]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _CsvRows(out)
     writer.writerow(
         [
             "entity_id",
@@ -344,9 +374,9 @@ def _source_line(event: Recorded) -> str:
 def history_table(
     record: EntityRecord, entries: Sequence[HistoryEntry], names: Mapping[str, str] | None = None
 ) -> str:
-    lines = [f"History of {record.name}", ""]
+    lines = [*_wrap(f"History of {record.name}", 0), ""]
     if names:
-        lines[1:1] = _wrap("party of " + "; ".join(names.values()), 2)
+        lines[-1:-1] = _wrap("party of " + "; ".join(names.values()), 2)
     for entry in entries:
         event = entry.event
         mark = {"current": "", "corrected": " [corrected]", "retracted": " [retracted]"}[
@@ -397,9 +427,9 @@ def log_table(events: Sequence[Recorded], names: dict[str, str]) -> str:
     lines = [f"{'POS':>5} {'RECORDED (UTC)':<19} {'ENTITY':<22} EVENT"]
     for event in events:
         recorded = event.recorded_at.strftime("%Y-%m-%d %H:%M:%S")
-        name = _cell(names.get(event.entity_id, event.entity_id[:8]), 22)
+        name = _pad(names.get(event.entity_id, event.entity_id[:8]), 22)
         lines.append(
-            f"{event.position or 0:>5} {recorded:<19} {name:<22} "
+            f"{event.position or 0:>5} {recorded:<19} {name} "
             + _cell(f"{event.type} {event.event_id[:8]}", WIDTH - 49)
         )
     return "\n".join(lines)
@@ -410,8 +440,8 @@ def entities_table(records: Sequence[EntityRecord]) -> str:
     for record in records:
         extra = "; ".join([*record.aliases, *record.identifiers])
         lines.append(
-            f"{record.entity_id.replace('-', '')[:8]:<8} {_cell(record.kind, 10):<10} "
-            f"{_cell(record.name, 34):<34} {_cell(extra, WIDTH - 55)}".rstrip()
+            f"{record.entity_id.replace('-', '')[:8]:<8} {_pad(record.kind, 10)} "
+            f"{_pad(record.name, 34)} {_cell(extra, WIDTH - 55)}".rstrip()
         )
     if not records:
         lines.append("(no entities)")

@@ -186,6 +186,12 @@ def replay(
     records: Sequence[EntityRecord], start: date | None, end: date | None
 ) -> list[ReplayStep]:
     """Each entity's events in effective order, with the status once each has happened."""
+    if start is not None and end is not None and end < start:
+        msg = (
+            f"replay range is reversed: it starts on {start.isoformat()} "
+            f"and ends before, on {end.isoformat()}"
+        )
+        raise InvalidDateError(msg)
     steps: list[ReplayStep] = []
     low = start.toordinal() if start else None
     high = cut_after(end) if end else None

@@ -530,7 +530,7 @@ class TestBadInput:
             "--forum", "JCCT", "--source", "",
         )  # fmt: skip
 
-        assert error == "error: --source must name the source (title) of the event"
+        assert error == "error: source must not be empty or blank (got '')"
 
     def test_an_unknown_option_is_refused(self, sanctions: Sanctions) -> None:
         error = self.refused(sanctions, "status", "--as-of", "2010", "--colour")

@@ -382,3 +382,51 @@ class TestProperties:
             assert repr(text) in refusal
         if parsed is not None and parsed[0] is not None and parsed[1] is not None:
             assert parsed[0] < parsed[1]
+
+
+class TestRefusedForms:
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("", "date '' is empty: write a date (2013, 2013-10-04, ...), or 'in the past' "
+                 "for an undated event"),
+            ("-2013", "date '-2013' is not in a known form: use YYYY, YYYY-MM, YYYY-MM-DD "
+                      "(four-digit year, two-digit month and day), a range A/B, or an open "
+                      "end (..B, A..)"),
+            ("\u0662\u0660\u0661\u0663", "date '\u0662\u0660\u0661\u0663' holds the character "
+             "'\u0662' (U+0662 ARABIC-INDIC DIGIT TWO) at position 1: dates are written in "
+             "ASCII, with the digits 0-9"),
+            ("2013\x1b", "date '2013\\x1b' holds the character '\\x1b' (U+001B ESCAPE) at "
+                         "position 5: dates are written in ASCII, with the digits 0-9"),
+            ("9999-12-31", "date '9999-12-31' is out of range: an interval must start on or "
+                           "after 0001-01-01 and end by 9999-12-31, so the last day a date "
+                           "can name is 9999-12-30"),
+        ],
+    )  # fmt: skip
+    def test_text_outside_the_forms_is_refused_naming_the_character_or_form(
+        self, text: str, message: str
+    ) -> None:
+        with pytest.raises(InvalidDateError) as raised:
+            parse_date(text)
+
+        assert str(raised.value) == message
+
+    @pytest.mark.parametrize("text", ["9999", "9999-12", "late 9990s", "0000", "9990s"])
+    def test_an_interval_past_the_calendar_is_refused(self, text: str) -> None:
+        with pytest.raises(InvalidDateError, match="is out of range"):
+            parse_date(text)
+
+    def test_relative_dates_before_year_one_are_refused(self) -> None:
+        with pytest.raises(InvalidDateError, match="is out of range"):
+            parse_date("within the past two years", published=date(1, 6, 1))
+
+    def test_the_first_and_last_days_are_accepted(self) -> None:
+        first, last = parse_date("0001-01-01"), parse_date("9999-12-30", cap=False)
+
+        assert first.bounds() == (date(1, 1, 1), date(1, 1, 2))
+        assert last.bounds() == (date(9999, 12, 30), date(9999, 12, 31))
+
+    def test_undated_must_be_said(self) -> None:
+        interval = parse_date("in the past", published=PUBLISHED)
+
+        assert interval.bounds() == (None, PUBLISHED + timedelta(days=1))

@@ -58,7 +58,7 @@ class TestRegistration:
         ]
 
     def test_an_empty_name_is_refused(self) -> None:
-        with pytest.raises(RuleViolationError, match=r"^name must not be empty$"):
+        with pytest.raises(RuleViolationError, match=r"^name must not be empty or blank"):
             register(name="  ", kind="company", country=None, source=SOURCE, effective=None)
 
 
@@ -81,7 +81,7 @@ class TestImposition:
     def test_an_imposition_without_an_authority_is_refused(self) -> None:
         entity = acme()
 
-        with pytest.raises(RuleViolationError, match=r"^authority must not be empty$"):
+        with pytest.raises(RuleViolationError, match=r"^authority must not be empty or blank"):
             entity.impose(" ", "INKSNA", None, effective=when("2013"), source=SOURCE)
 
         assert len(entity.pending_events) == 1
@@ -527,7 +527,7 @@ class TestRetractions:
         entity = acme()
         mention = entity.mention_negotiation("JCCT", None, effective=when("2013"), source=SOURCE)
 
-        with pytest.raises(RuleViolationError, match=r"^reason must not be empty$"):
+        with pytest.raises(RuleViolationError, match=r"^reason must not be empty or blank"):
             entity.retract(mention, " ", effective=None, source=SOURCE)
 
     def test_retracting_an_imposition_that_has_a_lapse_is_refused(self) -> None:

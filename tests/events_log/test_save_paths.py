@@ -37,7 +37,9 @@ def stored_rows(app: SanctionsApp) -> list[tuple[Any, ...]]:
     ]
 
 
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12)
+TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=12
+)
 NAMES = TEXT.filter(lambda t: bool(t.strip()))
 
 

@@ -314,8 +314,8 @@ class TestPostgresCredentials:
 
         assert (code, out) == (2, "")
         assert err == (
-            f"error: store {postgres_server.display(dbname)} cannot be used: "
-            "permission denied for table sanctions_events\n"
+            f"error: store {postgres_server.display(dbname)} is read-only "
+            "(permission denied for table sanctions_events): nothing was written\n"
         )
 
     def test_an_error_while_reading_names_the_store_without_the_password(
