@@ -376,7 +376,7 @@ class TestLog:
         events = sanctions.events()
 
         positions = [e["position"] for e in events]
-        assert len(events) == 65
+        assert len(events) == 64
         assert positions == sorted(set(positions))
         for event in events:
             assert {"position", "event_id", "entity_id", "type", "recorded_at"} <= set(event)
@@ -389,9 +389,9 @@ class TestInit:
         result = command.run("init")
 
         assert result.out == (
-            f"created store {command.store} with 65 events from article-2013-10-04.jsonl\n"
+            f"created store {command.store} with 64 events from article-2013-10-04.jsonl\n"
         )
-        assert len(command.events()) == 65
+        assert len(command.events()) == 64
 
     def test_init_empty_gives_no_entities(self, tmp_path: Path) -> None:
         command = Sanctions(tmp_path)
@@ -416,7 +416,7 @@ class TestInit:
 
         assert result.code == 0
         assert result.out.startswith(f"store {sanctions.store} already exists")
-        assert len(sanctions.events()) == 65
+        assert len(sanctions.events()) == 64
         assert sanctions.json("entities")["entities"] != []
 
 
