@@ -21,7 +21,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import attrs
-from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import get_topic
 
 from domain.dates import parse_day
@@ -31,10 +30,10 @@ from domain.label import Label, label_id, label_key
 from domain.party import pair
 from domain.record import Source
 from events_log.app import SanctionsApp
+from events_log.bulk_read import select_rows, sqlite_recorder
 from events_log.links import names_of, parties
 from events_log.store import writer_turn
 
-CHUNK = 500
 _CLAIMED = get_topic(Label.Claimed)
 
 
@@ -161,36 +160,13 @@ class _Owners:
         return owners[0] if len(owners) == 1 else self.app.find(ref)
 
 
-def _sqlite(app: SanctionsApp) -> SQLiteAggregateRecorder | None:
-    recorder: Any = app.recorder
-    return recorder if isinstance(recorder, SQLiteAggregateRecorder) else None
-
-
-def _select(
-    recorder: SQLiteAggregateRecorder, columns: str, ids: Sequence[UUID], rest: str = ""
-) -> list[Any]:
-    rows: list[Any] = []
-    table = recorder.events_table_name
-    with recorder.datastore.transaction(commit=False) as cursor:
-        plain = cursor.sqlite_cursor
-        for start in range(0, len(ids), CHUNK):
-            chunk = [i.hex for i in ids[start : start + CHUNK]]
-            plain.execute(
-                f"SELECT {columns} FROM {table} "
-                f"WHERE originator_id IN ({','.join('?' * len(chunk))}) {rest}",
-                chunk,
-            )
-            rows += plain.fetchall()
-    return rows
-
-
 def _claims(app: SanctionsApp, labels: dict[UUID, str]) -> dict[str, list[UUID]]:
     """Which entities each label names (by label key)."""
-    recorder = _sqlite(app)
+    recorder = sqlite_recorder(app)
     if recorder is None:
         return {label_key(text): app.lookup(text) for text in labels.values()}
     claims: dict[str, list[UUID]] = {}
-    rows = _select(
+    rows = select_rows(
         recorder, "originator_id, topic, state", list(labels), f"AND topic = '{_CLAIMED}'"
     )
     for originator, topic, state in rows:
@@ -205,14 +181,14 @@ def _claims(app: SanctionsApp, labels: dict[UUID, str]) -> dict[str, list[UUID]]
 
 
 def _versions(app: SanctionsApp, entity_ids: set[UUID]) -> dict[UUID, int]:
-    recorder = _sqlite(app)
+    recorder = sqlite_recorder(app)
     if recorder is None:
         found = {}
         for entity_id in entity_ids:
             (last,) = app.recorder.select_events(entity_id, desc=True, limit=1)
             found[entity_id] = last.originator_version
         return found
-    rows = _select(
+    rows = select_rows(
         recorder,
         "originator_id, MAX(originator_version)",
         sorted(entity_ids),

@@ -20,6 +20,7 @@ from domain.dates import DateInterval
 from domain.party import Link, Parties, merge
 from domain.record import ENTITY_REGISTERED, EntityRecord, Recorded
 from events_log.app import SanctionsApp
+from events_log.bulk_read import histories
 from events_log.links import link_events
 from projections.views import EntityView, Horizon, all_records, record_of, view
 
@@ -60,8 +61,7 @@ def party_of(
     horizon: Horizon,
     first: str | None = None,
 ) -> Party:
-    histories = {m: app.entity_events(UUID(m)) for m in member_ids}
-    return build_party(histories, known, horizon, first)
+    return build_party(histories(app, member_ids), known, horizon, first)
 
 
 def build_party(
@@ -138,8 +138,11 @@ def combine(
     if not linked:
         return list(views)
     kept = [v for v in views if v.record.entity_id not in linked]
+    groups = known.groups()
+    read = histories(app, [m for members in groups for m in members])
     folded = [
-        party_view(party_of(app, members, known, Horizon()), as_of) for members in known.groups()
+        party_view(build_party({m: read[m] for m in members}, known, Horizon()), as_of)
+        for members in groups
     ]
     return sorted([*kept, *folded], key=lambda v: v.record.name.casefold())
 
