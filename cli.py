@@ -8,7 +8,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -24,6 +24,7 @@ from domain.record import (
     SANCTION_LIFTED,
     SANCTION_WAIVED,
     WAIVER_ENDED,
+    EntityRecord,
     Source,
 )
 from events_log.app import SanctionsApp
@@ -39,11 +40,13 @@ from events_log.store import (
 )
 from projections import parties, party_render, render, terminal, timeline
 from projections.parties import Party
+from projections.stream import json_chunks
 from projections.views import (
+    EntityView,
     Horizon,
-    diff,
     explain,
     history,
+    iter_diff,
     replay,
 )
 
@@ -392,6 +395,19 @@ class Context:
         except OSError as error:
             raise OutputError(error) from None
 
+    def print_lines(self, lines: Iterable[str], end: str = "\n") -> None:
+        """Each line as it comes (``end`` after each)."""
+        for line in lines:
+            self.write(line + end)
+
+    def stream_json(self, head: dict[str, Any], key: str, items: Iterable[Any]) -> None:
+        """``print_json({**head, key: [*items]})``, one item at a time."""
+        indent = 2 if self.out.isatty() else None
+        ascii_only = not terminal.can_encode_everything(self.out)
+        for chunk in json_chunks(head, key, items, indent, ascii_only=ascii_only):
+            self.write(chunk)
+        self.write("\n")
+
     def note(self, text: str) -> None:
         self.err.write(text + "\n")
 
@@ -508,21 +524,35 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
-        # Every entity, everything recorded: the status timeline answers.
-        views = parties.combine(app, timeline.views(app, as_of), as_of)
+        # Every entity, everything recorded: the status timeline answers, one at a time
+        # (its query closed at once when the reader goes away, before the store is), and
+        # linked entities answer as their parties.
+        with contextlib.closing(timeline.iter_views(app, as_of)) as views:
+            _print_status(parties.combine_stream(app, views, as_of), args, ctx, as_of, horizon)
     else:
-        views = [parties.party_view(p, as_of) for p in _parties_for(app, args.names, horizon)]
+        found = _parties_for(app, args.names, horizon)
+        _print_status([parties.party_view(p, as_of) for p in found], args, ctx, as_of, horizon)
+    return 0
+
+
+def _print_status(
+    views: Iterable[EntityView],
+    args: argparse.Namespace,
+    ctx: Context,
+    as_of: DateInterval,
+    horizon: Horizon,
+) -> None:
     if args.format == "json":
-        ctx.print_json(render.status_json(views, as_of, horizon))
+        entities = (render.entity_json(v) for v in views)
+        ctx.stream_json(render.status_head_json(as_of, horizon), "entities", entities)
     elif args.format == "csv":
-        ctx.print(render.status_csv(views))
+        ctx.print_lines(render.status_csv_lines(views), end="")
     else:
-        ctx.print(render.status_table(views, as_of, horizon))
+        ctx.print_lines(render.status_table_lines(views, as_of, horizon))
         if args.names:
             for item in views:
                 ctx.print()
                 ctx.print(render.detail_block(item))
-    return 0
 
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
@@ -729,23 +759,17 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
         # Every entity: the timeline tells which changed; only those are folded.
-        before = timeline.statuses(app, start)
-        after = timeline.statuses(app, end)
-        changed = [
-            entity_id
-            for entity_id, status in after.items()
-            if entity_id not in before
-            or before[entity_id].possible_statuses != status.possible_statuses
-        ]
-        records = parties.changed_parties(app, changed, horizon)
+        records: Iterable[EntityRecord] = parties.changed_parties(
+            app, timeline.changed(app, start, end), horizon
+        )
     else:
         records = _records_for(app, args.names, horizon)
-    changes = diff(records, start, end)
+    changes = iter_diff(records, start, end)
     if args.format == "json":
-        data = render.diff_json(changes, start, end, horizon)
-        ctx.print_json(data)
+        entities = (render.change_entity_json(c) for c in changes)
+        ctx.stream_json(render.diff_head_json(start, end, horizon), "entities", entities)
     else:
-        ctx.print(render.diff_table(changes, start, end, horizon))
+        ctx.print_lines(render.diff_table_lines(changes, start, end, horizon))
     return 0
 
 

@@ -259,15 +259,74 @@ def run_size(size: int, seed: int, batch: int, work: Path) -> dict[str, Any]:
         results["all_statuses_best_s"] = _best(lambda: timeline.statuses(app, AS_OF))
     with phase(results, "raw_all"):
         results["raw_all_best_s"] = _best(lambda: raw_all_entities(raw))
+    results.update(cli_call(store, "status", "--format", "json", "--as-of", AS_OF.text))
+    if size <= JSONL_SIZE_LIMIT:
+        results.update(jsonl_round_trip(store, work))
     with phase(results, "all_views"):
         results["all_views_best_s"] = _best(lambda: timeline.views(app, AS_OF))
     if size <= 100_000:
         with phase(results, "fold_all"):
             records = all_records(app, Horizon())
             [view(r, AS_OF) for r in records]
-    results["store_mib"] = sum(p.stat().st_size for p in work.glob("events.sqlite*")) / 2**20
+    store_bytes = sum(p.stat().st_size for p in work.glob("events.sqlite*"))
+    results["store_mib"] = store_bytes / 2**20
+    results["store_bytes_per_event"] = store_bytes / loaded.events
     app.close()
     return results
+
+
+JSONL_SIZE_LIMIT = 100_000  # JSON Lines round trip (export, then import) up to this size
+_CLI = (
+    "import resource, sys, time\n"
+    "import cli\n"
+    "code = cli.main(sys.argv[1:])\n"
+    "sys.stdout.flush()\n"
+    "sys.stderr.write(f'{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}\\n')\n"
+    "raise SystemExit(code)\n"
+)
+
+
+def cli_call(store: Path, *argv: str) -> dict[str, float]:
+    """A ``sanctions`` command in a process of its own, its output piped to nothing: wall
+    time from start to exit, and its peak memory."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _CLI, *argv, "--store", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=True,
+        text=True,
+    )
+    return {
+        "cli_json_s": time.perf_counter() - start,
+        "cli_json_peak_mib": float(done.stderr.strip().splitlines()[-1]),
+    }
+
+
+def jsonl_round_trip(store: Path, work: Path) -> dict[str, float]:
+    """Export the log as JSON Lines, import it into a fresh store (CLI calls)."""
+    lines = work / "export.jsonl"
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", _CLI, "export", "--output", str(lines), "--store", str(store)],
+        check=True,
+        capture_output=True,
+    )
+    exported = time.perf_counter() - start
+    fresh = work / "imported.sqlite"
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", _CLI, "import", str(lines), "--store", str(fresh)],
+        check=True,
+        capture_output=True,
+    )
+    imported = time.perf_counter() - start
+    with lines.open(encoding="utf-8") as read:
+        count = sum(1 for _ in read)
+    for path in work.glob("imported.sqlite*"):
+        path.unlink()
+    lines.unlink()
+    return {"jsonl_lines": count, "jsonl_export_s": exported, "jsonl_import_s": imported}
 
 
 def profile_phase(size: int, seed: int, batch: int, work: Path, which: str) -> None:
@@ -338,6 +397,27 @@ def rows_of(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             "",
             "",
         ),
+        (
+            "status --format json, CLI call, s (peak MiB)",
+            f"{r['cli_json_s']:.2f} ({r['cli_json_peak_mib']:.0f} MiB)",
+            "",
+            "",
+        ),
+        *(
+            [
+                (
+                    "JSON Lines, lines/s: export / import (CLI calls)",
+                    f"{_rate(r['jsonl_lines'], r['jsonl_export_s']):,.0f} / "
+                    f"{_rate(r['jsonl_lines'], r['jsonl_import_s']):,.0f} "
+                    f"({r['jsonl_import_s']:.1f} s)",
+                    "",
+                    "",
+                )
+            ]
+            if "jsonl_import_s" in r
+            else []
+        ),
+        ("store, bytes per event", f"{r['store_bytes_per_event']:,.0f}", "", ""),
         (
             "peak memory MiB: import (+ its projecting process) / rebuild / all",
             f"{r['import_peak_mib']:.0f} (+ {r['import_follower_peak_mib']:.0f}) / "

@@ -62,7 +62,7 @@ STATUS_ORDER = [
 ]
 STATE_ORDER = list(MeasureState)
 
-_STATE_AFTER = {
+STATE_AFTER = {
     SANCTION_IMPOSED: MeasureState.IN_FORCE,
     SANCTION_WAIVED: MeasureState.WAIVED,
     WAIVER_ENDED: MeasureState.IN_FORCE,
@@ -104,7 +104,7 @@ class Chain:
         earliest, latest = chain_bounds(events)
         return cls(
             events=tuple(events),
-            states=tuple(_STATE_AFTER[e.type] for e in events),
+            states=tuple(STATE_AFTER[e.type] for e in events),
             earliest=tuple(earliest),
             latest=tuple(latest),
         )
@@ -137,7 +137,7 @@ class MeasureAt:
     def ended_kind(self) -> MeasureState | None:
         if self.measure.ending is None:
             return None
-        return _STATE_AFTER[self.measure.ending.type]
+        return STATE_AFTER[self.measure.ending.type]
 
     def end_window(self) -> tuple[int, int]:
         """Earliest and latest day the measure's end can fall on."""

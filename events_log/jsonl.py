@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import re
 from collections import Counter
@@ -120,7 +121,8 @@ def export(app: SanctionsApp, out: IO[str]) -> int:
     """Write every entity event in recorded order, then the published-list snapshots on
     record (so that the next snapshot imported after a restore is compared correctly)."""
     count = 0
-    for line in [*(export_line(e) for e in app.iter_recorded()), *snapshot_lines(app)]:
+    lines = itertools.chain((export_line(e) for e in app.iter_recorded()), snapshot_lines(app))
+    for line in lines:  # one at a time: the log is not held
         out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
         count += 1
     return count

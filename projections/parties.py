@@ -11,7 +11,8 @@ change an entity's own rows, so the timeline stays per entity; see the property 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from uuid import UUID
 
 import attrs
@@ -129,22 +130,33 @@ def party_view(party: Party, as_of: DateInterval) -> EntityView:
 
 
 def combine(
-    app: SanctionsApp, views: Sequence[EntityView], as_of: DateInterval
+    app: SanctionsApp, views: Iterable[EntityView], as_of: DateInterval
 ) -> list[EntityView]:
-    """Every entity's view from the timeline, with the linked ones replaced by their
-    parties' views, folded; sorted by name."""
+    return list(combine_stream(app, views, as_of))
+
+
+def _order(item: EntityView) -> tuple[str, str]:
+    return (item.record.name.casefold(), item.record.entity_id)
+
+
+def combine_stream(
+    app: SanctionsApp, views: Iterable[EntityView], as_of: DateInterval
+) -> Iterator[EntityView]:
+    """Every entity's view from the timeline (sorted by name, then id), with the linked
+    ones replaced by their parties' views, folded, in the same order."""
     known = known_parties(app, Horizon())
     linked = known.linked()
     if not linked:
-        return list(views)
-    kept = [v for v in views if v.record.entity_id not in linked]
+        yield from views
+        return
+    kept = (v for v in views if v.record.entity_id not in linked)
     groups = known.groups()
     read = histories(app, [m for members in groups for m in members])
     folded = [
         party_view(build_party({m: read[m] for m in members}, known, Horizon()), as_of)
         for members in groups
     ]
-    return sorted([*kept, *folded], key=lambda v: v.record.name.casefold())
+    yield from heapq.merge(kept, sorted(folded, key=_order), key=_order)
 
 
 def changed_parties(

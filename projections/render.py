@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from domain.dates import DateInterval
@@ -112,11 +112,12 @@ def entity_json(view: EntityView) -> dict[str, Any]:
 def status_json(
     views: Sequence[EntityView], as_of: DateInterval, horizon: Horizon
 ) -> dict[str, Any]:
-    return {
-        "as_of": as_of_json(as_of),
-        **horizon_json(horizon),
-        "entities": [entity_json(v) for v in views],
-    }
+    return {**status_head_json(as_of, horizon), "entities": [entity_json(v) for v in views]}
+
+
+def status_head_json(as_of: DateInterval, horizon: Horizon) -> dict[str, Any]:
+    """``status_json`` less its entities."""
+    return {"as_of": as_of_json(as_of), **horizon_json(horizon)}
 
 
 def status_word(status: StatusAt) -> str:
@@ -134,15 +135,26 @@ def _pad(text: str, width: int) -> str:
 
 
 def status_table(views: Sequence[EntityView], as_of: DateInterval, horizon: Horizon) -> str:
-    lines = [*_wrap(_as_of_heading(as_of, horizon), 0), ""]
+    return "\n".join(status_table_lines(views, as_of, horizon))
+
+
+def status_table_lines(
+    views: Iterable[EntityView], as_of: DateInterval, horizon: Horizon
+) -> Iterator[str]:
+    """``status_table``'s lines, one entity at a time."""
+    yield from _wrap(_as_of_heading(as_of, horizon), 0)
+    yield ""
     name_width = 34
-    lines.append(f"{'ENTITY':<{name_width}} STATUS")
+    yield f"{'ENTITY':<{name_width}} STATUS"
+    empty = True
     for item in views:
+        empty = False
         status = textwrap.wrap(
             status_word(item.at_end), WIDTH - name_width - 1, break_on_hyphens=False
         )
-        lines.append(f"{_pad(item.record.name, name_width)} {status[0]}")
-        lines += [f"{'':<{name_width}} {more}" for more in status[1:]]
+        yield f"{_pad(item.record.name, name_width)} {status[0]}"
+        for more in status[1:]:
+            yield f"{'':<{name_width}} {more}"
         notes = []
         if _is_period(as_of) and item.at_start.possible_statuses != item.at_end.possible_statuses:
             notes.append(f"at start: {status_word(item.at_start)}")
@@ -153,10 +165,9 @@ def status_table(views: Sequence[EntityView], as_of: DateInterval, horizon: Hori
             certain = "" if all(a.certain for a in pending) else " (uncertain)"
             notes.append(f"delisting requested{certain}")
         for note in notes:
-            lines.append(f"{'':<{name_width}}   {note}")
-    if not views:
-        lines.append("(no entities)")
-    return "\n".join(lines)
+            yield f"{'':<{name_width}}   {note}"
+    if empty:
+        yield "(no entities)"
 
 
 def _is_period(as_of: DateInterval) -> bool:
@@ -271,20 +282,26 @@ class _CsvRows:
 
 
 def status_csv(views: Sequence[EntityView]) -> str:
+    return "".join(status_csv_lines(views)).rstrip("\n")
+
+
+_CSV_HEADER = [
+    "entity_id",
+    "name",
+    "status",
+    "possible_statuses",
+    "status_at_start",
+    "measures",
+    "pending_delisting_requests",
+    "identifiers",
+]
+
+
+def status_csv_lines(views: Iterable[EntityView]) -> Iterator[str]:
+    """``status_csv``'s rows, each with its line end, one entity at a time."""
     out = io.StringIO()
     writer = _CsvRows(out)
-    writer.writerow(
-        [
-            "entity_id",
-            "name",
-            "status",
-            "possible_statuses",
-            "status_at_start",
-            "measures",
-            "pending_delisting_requests",
-            "identifiers",
-        ]
-    )
+    writer.writerow(_CSV_HEADER)
     for item in views:
         writer.writerow(
             [
@@ -298,7 +315,10 @@ def status_csv(views: Sequence[EntityView]) -> str:
                 "|".join(item.record.identifiers),
             ]
         )
-    return out.getvalue().rstrip("\n")
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
 
 
 def event_json(event: Recorded) -> dict[str, Any]:
@@ -540,39 +560,53 @@ def explain_json(explanation: Explanation, as_of: DateInterval, horizon: Horizon
 def diff_json(
     changes: Sequence[Change], start: DateInterval, end: DateInterval, horizon: Horizon
 ) -> dict[str, Any]:
-    entities = []
-    for change in changes:
-        data = entity_json(change.view_to)
-        data["status_from"] = change.view_from.at_end.status.value
-        data["possible_statuses_from"] = change.view_from.at_end.possible_statuses
-        data["status_to"] = change.view_to.at_end.status.value
-        data["possible_statuses_to"] = change.view_to.at_end.possible_statuses
-        data["events_between"] = [event_json(e) for e in change.events]
-        entities.append(data)
     return {
-        "from": as_of_json(start),
-        "to": as_of_json(end),
-        **horizon_json(horizon),
-        "entities": entities,
+        **diff_head_json(start, end, horizon),
+        "entities": [change_entity_json(c) for c in changes],
     }
+
+
+def diff_head_json(start: DateInterval, end: DateInterval, horizon: Horizon) -> dict[str, Any]:
+    """``diff_json`` less its entities."""
+    return {"from": as_of_json(start), "to": as_of_json(end), **horizon_json(horizon)}
+
+
+def change_entity_json(change: Change) -> dict[str, Any]:
+    """One entity of ``diff_json``."""
+    data = entity_json(change.view_to)
+    data["status_from"] = change.view_from.at_end.status.value
+    data["possible_statuses_from"] = change.view_from.at_end.possible_statuses
+    data["status_to"] = change.view_to.at_end.status.value
+    data["possible_statuses_to"] = change.view_to.at_end.possible_statuses
+    data["events_between"] = [event_json(e) for e in change.events]
+    return data
 
 
 def diff_table(
     changes: Sequence[Change], start: DateInterval, end: DateInterval, horizon: Horizon
 ) -> str:
+    return "\n".join(diff_table_lines(changes, start, end, horizon))
+
+
+def diff_table_lines(
+    changes: Iterable[Change], start: DateInterval, end: DateInterval, horizon: Horizon
+) -> Iterator[str]:
+    """``diff_table``'s lines, one entity at a time."""
     heading = f"Changes from the end of {start.text} to the end of {end.text}"
     if horizon.recorded_by is not None:
         heading += f"; recorded by {horizon.recorded_by.isoformat()}"
     if horizon.reported_by is not None:
         heading += f"; published by {horizon.reported_by.isoformat()}"
-    lines = [*_wrap(heading, 0), ""]
+    yield from _wrap(heading, 0)
+    yield ""
+    empty = True
     for change in changes:
-        lines.append(change.view_to.record.name)
-        lines += _wrap(
+        empty = False
+        yield change.view_to.record.name
+        yield from _wrap(
             f"{status_word(change.view_from.at_end)} -> {status_word(change.view_to.at_end)}", 2
         )
         for event in change.events:
-            lines += _wrap(f"{_date(event.effective)}: {_describe(event)}", 4)
-    if not changes:
-        lines.append("(no status changed)")
-    return "\n".join(lines)
+            yield from _wrap(f"{_date(event.effective)}: {_describe(event)}", 4)
+    if empty:
+        yield "(no status changed)"

@@ -6,7 +6,7 @@ Effective time (``as_of``), record time (``recorded_by``) and publication time
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -279,19 +279,30 @@ class Change:
     events: list[Recorded]
 
 
-def diff(records: Sequence[EntityRecord], start: DateInterval, end: DateInterval) -> list[Change]:
+def diff(records: Iterable[EntityRecord], start: DateInterval, end: DateInterval) -> list[Change]:
     """Entities whose status (or candidate statuses) at the end of ``start`` differs from
     that at the end of ``end``, with the events that may fall between the two points."""
+    return list(iter_diff(records, start, end))
+
+
+def iter_diff(
+    records: Iterable[EntityRecord], start: DateInterval, end: DateInterval
+) -> Iterator[Change]:
+    """``diff`` one change at a time (the dates are checked at once, before the first)."""
     _, low = as_of_bounds(start)
     _, high = as_of_bounds(end)
     if high < low:
         msg = f"diff --to {end.text!r} is before --from {start.text!r}"
         raise InvalidDateError(msg)
-    changes = []
+    return _changes(records, start, end, low, high)
+
+
+def _changes(
+    records: Iterable[EntityRecord], start: DateInterval, end: DateInterval, low: int, high: int
+) -> Iterator[Change]:
     for record in records:
         before, after = view(record, start), view(record, end)
         if before.at_end.possible_statuses == after.at_end.possible_statuses:
             continue
         between = [f for f in record.facts if f.type in CHANGES and may_fall_within(f, low, high)]
-        changes.append(Change(before, after, sorted(between, key=effective_key)))
-    return changes
+        yield Change(before, after, sorted(between, key=effective_key))

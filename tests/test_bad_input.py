@@ -31,7 +31,7 @@ import pytest
 from cli import main
 
 if TYPE_CHECKING:
-    from conftest import PostgresServer
+    from tests.conftest import PostgresServer
 
 
 def _load_cases() -> ModuleType:

@@ -7,6 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
+from uuid import UUID
 
 import pytest
 
@@ -630,3 +631,94 @@ class TestLinkCommands:
 
         assert first.out == "linked 2 pair(s) from links.jsonl (2 lines, 0 already linked)\n"
         assert again.out == "linked 0 pair(s) from links.jsonl (2 lines, 2 already linked)\n"
+
+
+# -- all-entity answers, streamed ---------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _whole_answers(store: Path, as_of: str) -> dict[str, str]:
+    """What the status and diff commands printed when they built the whole answer first:
+    the renderers of whole answers, on the timeline's list of views."""
+    from domain.dates import parse_date
+    from events_log.app import SanctionsApp
+    from events_log.store import resolve_store
+    from projections import render, timeline
+    from projections.views import Horizon, diff, record_of
+
+    app = SanctionsApp(resolve_store(str(store), {}))
+    period = parse_date(as_of)
+    start, end = parse_date("1995"), parse_date("2015")
+    views = timeline.views(app, period)
+    before, after = timeline.statuses(app, start), timeline.statuses(app, end)
+    changed = [e for e, s in after.items() if before[e].possible_statuses != s.possible_statuses]
+    records = sorted(
+        (record_of(e, app.entity_events(UUID(e)), Horizon()) for e in changed),
+        key=lambda r: r.name.casefold(),
+    )
+    changes = diff(records, start, end)
+    status = render.status_json(views, period, Horizon())
+    diffs = render.diff_json(changes, start, end, Horizon())
+    answers = {
+        "json": json.dumps(status, ensure_ascii=False) + "\n",
+        "tty": json.dumps(status, indent=2, ensure_ascii=False) + "\n",
+        "csv": render.status_csv(views) + "\n",
+        "table": render.status_table(views, period, Horizon()) + "\n",
+        "diff json": json.dumps(diffs, ensure_ascii=False) + "\n",
+        "diff tty": json.dumps(diffs, indent=2, ensure_ascii=False) + "\n",
+        "diff table": render.diff_table(changes, start, end, Horizon()) + "\n",
+    }
+    app.close()
+    return answers
+
+
+def _streamed(sanctions: Sanctions, tty: bool, *argv: str) -> str:
+    out = Terminal() if tty else io.StringIO()
+    code = main(
+        [*argv, "--store", str(sanctions.store)],
+        stdout=out,
+        stderr=io.StringIO(),
+        environ={"HOME": str(sanctions.home)},
+        today=TODAY,
+    )
+    assert code == 0
+    return out.getvalue()
+
+
+class TestStreamedAnswers:
+    @pytest.mark.parametrize("as_of", ["2006", "2013-10-04"])
+    def test_every_entity_answer_is_the_whole_answer_byte_for_byte(
+        self, sanctions: Sanctions, as_of: str
+    ) -> None:
+        from bench.generate import entities
+        from bench.load import load
+        from events_log.app import SanctionsApp
+        from events_log.store import resolve_store
+
+        app = SanctionsApp(resolve_store(str(sanctions.store), {}))
+        load(app, entities(3_000, seed=11), batch=50)
+        app.close()
+        whole = _whole_answers(sanctions.store, as_of)
+        diff = ("diff", "--from", "1995", "--to", "2015")
+
+        assert whole["json"].count('"entity_id"') > 300
+        assert (
+            _streamed(sanctions, False, "status", "--as-of", as_of, "--format", "json")
+            == (whole["json"])
+        )
+        assert (
+            _streamed(sanctions, True, "status", "--as-of", as_of, "--format", "json")
+            == (whole["tty"])
+        )
+        assert (
+            _streamed(sanctions, False, "status", "--as-of", as_of, "--format", "csv")
+            == (whole["csv"])
+        )
+        assert _streamed(sanctions, False, "status", "--as-of", as_of) == whole["table"]
+        assert _streamed(sanctions, False, *diff, "--format", "json") == whole["diff json"]
+        assert _streamed(sanctions, True, *diff, "--format", "json") == whole["diff tty"]
+        assert _streamed(sanctions, False, *diff) == whole["diff table"]

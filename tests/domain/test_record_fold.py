@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
@@ -31,34 +31,15 @@ from domain.record import (
     WAIVER_ENDED,
     Recorded,
     RecordFold,
-    Source,
     believe,
     build_record,
 )
+from tests.builders import ENTITY_ID, RECORDED_AT, SOURCE, intervals, recorded
 
-SOURCE = Source(title="Test source", published=date(2013, 10, 4))
-ENTITY_ID = "00000000-0000-0000-0000-000000000001"
 BASE = date(2000, 1, 1)
-RECORDED_AT = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-@st.composite
-def intervals(draw: st.DrawFn) -> DateInterval | None:
-    """Days, years, ranges, open ends and undated, over a few years (often overlapping)."""
-    shape = draw(st.sampled_from(["day", "year", "range", "before", "after", "none"]))
-    if shape == "none":
-        return None
-    start = BASE + timedelta(days=draw(st.integers(0, 6 * 365)))
-    if shape == "day":
-        return DateInterval("day", start, start + timedelta(days=1))
-    if shape == "year":
-        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
-    if shape == "range":
-        return DateInterval("range", start, start + timedelta(days=draw(st.integers(2, 900))))
-    if shape == "before":
-        return DateInterval("before", None, start)
-    return DateInterval("after", start, None)
-
+INTERVALS = intervals(BASE, 6 * 365)
 
 TYPES = [
     ALIAS_ADDED,
@@ -79,7 +60,7 @@ TYPES = [
 # One candidate event: its type, which earlier event it names (its measure, request or
 # target; now and then an event of another kind, or an id not on record), whether it
 # reuses an earlier event's id, and its date.
-CANDIDATES = st.tuples(st.sampled_from(TYPES), st.integers(0, 30), st.integers(0, 12), intervals())
+CANDIDATES = st.tuples(st.sampled_from(TYPES), st.integers(0, 30), st.integers(0, 12), INTERVALS)
 
 
 def candidate(
@@ -109,15 +90,7 @@ def candidate(
         EVENT_RETRACTED: {"target": named, "reason": "withdrawn"},
     }
     fields = by_type.get(type_, {"measure_id": named})
-    return Recorded(
-        type=type_,
-        event_id=event_id,
-        entity_id=ENTITY_ID,
-        effective=when,
-        source=SOURCE,
-        recorded_at=RECORDED_AT,
-        fields=fields,
-    )
+    return recorded(type_, event_id, when, **fields)
 
 
 def fold_everything(events: list[Recorded]) -> None:
@@ -137,17 +110,7 @@ def refusal(action: Callable[[], None]) -> str | None:
 def test_the_fold_refuses_and_records_what_folding_everything_again_does(
     plans: list[tuple[str, int, int, DateInterval | None]],
 ) -> None:
-    events = [
-        Recorded(
-            type="entity_registered",
-            event_id="e0",
-            entity_id=ENTITY_ID,
-            effective=None,
-            source=SOURCE,
-            recorded_at=RECORDED_AT,
-            fields={"name": "Acme", "kind": "company", "country": None},
-        )
-    ]
+    events = [recorded("entity_registered", "e0", None, name="Acme", kind="company", country=None)]
     fold = RecordFold(ENTITY_ID, events)
 
     for number, plan in enumerate(plans, start=1):
@@ -188,7 +151,7 @@ COMMANDS = st.tuples(
         ]
     ),
     st.integers(0, 20),
-    intervals(),
+    INTERVALS,
 )
 
 

@@ -34,6 +34,7 @@ from domain.record import (
 )
 from domain.status import MeasureState, Status, StatusAt, cut_after, status_at
 from projections.views import view
+from tests.builders import recorded
 
 PUBLISHED = date(2013, 10, 4)
 ARTICLE = Source(
@@ -50,15 +51,15 @@ def fact(
     position: int,
     **fields: Any,
 ) -> Recorded:
-    return Recorded(
-        type=event_type,
-        event_id=event_id,
+    return recorded(
+        event_type,
+        event_id,
+        effective,
         entity_id="entity",
-        effective=effective,
         source=ARTICLE,
         recorded_at=RECORDED_AT,
-        fields=fields,
         position=position,
+        **fields,
     )
 
 

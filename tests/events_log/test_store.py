@@ -18,7 +18,7 @@ from events_log.bundled import BUNDLED_DATASET
 from events_log.store import StoreError, resolve_store
 
 if TYPE_CHECKING:
-    from conftest import PostgresServer
+    from tests.conftest import PostgresServer
 
 TODAY = date(2026, 11, 28)
 BUNDLED_EVENTS = sum(1 for line in BUNDLED_DATASET.read_text(encoding="utf-8").splitlines() if line)

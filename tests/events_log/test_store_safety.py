@@ -18,7 +18,7 @@ from cli import main
 from events_log.store import StoreError, resolve_store
 
 if TYPE_CHECKING:
-    from conftest import PostgresServer
+    from tests.conftest import PostgresServer
 
 TODAY = date(2026, 11, 28)
 

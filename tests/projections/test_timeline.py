@@ -19,15 +19,15 @@ from cli import main
 from domain.dates import DateInterval, parse_date
 from domain.entity import Entity
 from domain.errors import DomainError
-from domain.record import SANCTION_LAPSED, SANCTION_LIFTED, Source
+from domain.record import SANCTION_LAPSED, SANCTION_LIFTED
 from events_log.app import SanctionsApp
 from events_log.bundled import load_bundled
 from events_log.session import ImportSession
 from events_log.store import StoreError, resolve_store
 from projections import render, timeline
 from projections.views import Horizon, all_records, record_of, view
+from tests.builders import SOURCE, intervals
 
-SOURCE = Source(title="Test source", published=date(2013, 10, 4))
 AS_OF_TEXTS = ["1989", "2000", "2005", "2007", "2010", "2013", "2013-10-04", "2000/2009"]
 
 
@@ -84,6 +84,24 @@ class TestAnswers:
         assert answers == fold_json(app, as_of)
         assert len(answers) == 8
 
+    @pytest.mark.parametrize(
+        ("start", "end"), [("1995", "2013"), ("2000", "2005"), ("2013", "2013")]
+    )
+    def test_the_entities_a_diff_folds_are_those_whose_possible_statuses_changed(
+        self, app: SanctionsApp, start: str, end: str
+    ) -> None:
+        load_bundled(app)
+        low, high = parse_date(start, cap=False), parse_date(end, cap=False)
+        records = sorted(all_records(app, Horizon()), key=lambda r: r.name.casefold())
+        expected = [
+            r.entity_id
+            for r in records
+            if view(r, low).at_end.possible_statuses != view(r, high).at_end.possible_statuses
+        ]
+
+        assert timeline.changed(app, low, high) == expected
+        assert bool(expected) == (start != end)
+
     def test_statuses_give_the_headline_at_both_ends_of_the_period(self, app: SanctionsApp) -> None:
         load_bundled(app)
 
@@ -122,7 +140,7 @@ class TestFollowingTheLog:
 
         view_ = timeline.timeline_view(app)
         assert view_.max_tracking_id(app.name) == app.max_position()
-        entry = timeline._statuses(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
+        entry = timeline.statuses_between(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
         assert entry.status == "sanctioned"
 
     def test_a_read_catches_up_after_a_crash_between_saving_and_projecting(
@@ -249,7 +267,7 @@ class TestTheLibraryRunner:
 
         view_ = timeline.timeline_view(writer)
         assert view_.max_tracking_id(writer.name) == writer.max_position()
-        entry = timeline._statuses(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
+        entry = timeline.statuses_between(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
         assert entry.status == "sanctioned"
         writer.close()
 
@@ -295,26 +313,7 @@ def _day_cuts(day: date) -> tuple[int, int]:
 BASE = date(2000, 1, 1)
 
 
-@st.composite
-def intervals(draw: st.DrawFn) -> DateInterval | None:
-    """Exact days, months, years, ranges, open ends and undated, over a few years."""
-    shape = draw(st.sampled_from(["day", "month", "year", "range", "before", "after", "none"]))
-    if shape == "none":
-        return None
-    start = BASE + timedelta(days=draw(st.integers(0, 8 * 365)))
-    if shape == "day":
-        return DateInterval("day", start, start + timedelta(days=1))
-    if shape == "month":
-        first = start.replace(day=1)
-        return DateInterval("month", first, (first + timedelta(days=32)).replace(day=1))
-    if shape == "year":
-        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
-    if shape == "range":
-        length = draw(st.integers(2, 3 * 365))
-        return DateInterval("range", start, start + timedelta(days=length))
-    if shape == "before":
-        return DateInterval("before", None, start)
-    return DateInterval("after", start, None)
+INTERVALS = intervals(BASE, 8 * 365, months=True, longest_range=3 * 365)
 
 
 ACTIONS = st.tuples(
@@ -334,7 +333,7 @@ ACTIONS = st.tuples(
         ]
     ),
     st.integers(0, 20),
-    intervals(),
+    INTERVALS,
 )
 
 
@@ -386,7 +385,7 @@ def _as_of(day: int, shape: str) -> DateInterval:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    plan=st.tuples(st.just("impose"), st.integers(0, 20), intervals()).flatmap(
+    plan=st.tuples(st.just("impose"), st.integers(0, 20), INTERVALS).flatmap(
         lambda first: st.lists(ACTIONS, max_size=14).map(lambda rest: [first, *rest])
     ),
     as_ofs=st.lists(

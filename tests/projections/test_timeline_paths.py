@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,55 +32,29 @@ from domain.record import (
     SANCTION_WAIVED,
     WAIVER_ENDED,
     Recorded,
-    Source,
     believe,
     build_record,
 )
 from events_log.app import SanctionsApp
 from events_log.store import resolve_store
 from projections import timeline
+from projections.timeline import bulk
+from tests.builders import ENTITY_ID, intervals, recorded
 
-SOURCE = Source(title="Test source", published=date(2013, 10, 4))
 BASE = date(2000, 1, 1)
-ENTITY_ID = "00000000-0000-0000-0000-000000000001"
 AS_OF = DateInterval("2010", date(2010, 1, 1), date(2011, 1, 1))
 
 
 # -- entity_rows: on random records, the bit sets give the fold's rows ---------------------
 
 
-@st.composite
-def intervals(draw: st.DrawFn) -> DateInterval | None:
-    """Days, years, ranges, open starts and ends, undated: often overlapping."""
-    shape = draw(st.sampled_from(["day", "year", "range", "before", "after", "none"]))
-    if shape == "none":
-        return None
-    start = BASE + timedelta(days=draw(st.integers(0, 5 * 365)))
-    if shape == "day":
-        return DateInterval("day", start, start + timedelta(days=1))
-    if shape == "year":
-        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
-    if shape == "range":
-        return DateInterval("range", start, start + timedelta(days=draw(st.integers(2, 900))))
-    if shape == "before":
-        return DateInterval("before", None, start)
-    return DateInterval("after", start, None)
-
+INTERVALS = intervals(BASE, 5 * 365)
 
 STEP_TYPES = [SANCTION_LAPSED, SANCTION_LIFTED, SANCTION_WAIVED, WAIVER_ENDED]
 
 
 def event(number: int, type_: str, when: DateInterval | None, **fields: Any) -> Recorded:
-    return Recorded(
-        type=type_,
-        event_id=f"e{number}",
-        entity_id=ENTITY_ID,
-        effective=when,
-        source=SOURCE,
-        recorded_at=datetime(2020, 1, 1, tzinfo=UTC),
-        fields=fields,
-        version=number + 1,
-    )
+    return recorded(type_, f"e{number}", when, version=number + 1, **fields)
 
 
 @st.composite
@@ -90,7 +65,7 @@ def records(draw: st.DrawFn) -> list[Recorded]:
     measures: list[str] = []
     requests: list[str] = []
     for number in range(1, draw(st.integers(1, 16))):
-        when = draw(intervals())
+        when = draw(INTERVALS)
         kind = draw(st.sampled_from(["impose", "step", "request", "decide"]))
         if kind == "impose" or (kind == "step" and not measures):
             events.append(event(number, SANCTION_IMPOSED, when, authority="A", program="P"))
@@ -138,8 +113,8 @@ def loaded(tmp_path: Path) -> Iterator[SanctionsApp]:
 
 
 def in_key_order_from(monkeypatch: pytest.MonkeyPatch, backlog: int) -> None:
-    monkeypatch.setattr(timeline, "BULK_BACKLOG", backlog)
-    monkeypatch.setattr(timeline, "KEY_CHUNK", 40)  # many chunks, a chunk per few entities
+    monkeypatch.setattr(bulk, "BULK_BACKLOG", backlog)
+    monkeypatch.setattr(bulk, "KEY_CHUNK", 40)  # many chunks, a chunk per few entities
 
 
 class TestInKeyOrder:
@@ -250,7 +225,11 @@ class TestFollowerApart:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         app = SanctionsApp(resolve_store(str(tmp_path / "events.sqlite"), {}))
-        monkeypatch.setattr(timeline, "_apart", lambda *args: None)
+
+        def cannot_start(process: object) -> None:
+            raise OSError("no more processes")
+
+        monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", cannot_start)
 
         with timeline.FollowerApart(app) as follower:
             app.after_save = [follower]

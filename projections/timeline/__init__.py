@@ -1,0 +1,72 @@
+"""The status timeline: every entity's status over effective time, materialised in tables.
+
+The fold (``projections.views``) is the reference: it reads one entity's events and
+computes its status at a cut. The timeline stores the same answers ahead of time, so that
+"every entity as of D" is a few SQL look-ups instead of a pass over the whole log.
+
+Status is piecewise constant in effective time: the rules of ``domain.status`` compare a
+cut ``c`` only with ``x < c`` or ``x >= c`` for the earliest and latest days ``x`` of the
+record's transitions, so the answer can change only at cuts ``x + 1``. For each entity the
+projection folds its believed record, evaluates the fold's own functions once per segment
+between those cuts, and stores the segments.
+
+The modules, one idea each:
+
+``segments``    an entity's rows from its believed record (the fold's functions per
+                segment, and the same rows on bit sets)
+``display``     what the status output shows besides states, as stored JSON
+``decode``      stored events as the projection reads them, log pages
+``tables``      the tables and their SQL, with the tracked position
+``projection``  the projection, catch-up after writes and before reads, rebuild
+``bulk``        a long backlog projected in key order, in a process pool (SQLite)
+``apart``       following the log from a second process during an import
+``queries``     every entity's status or view over an as-of period
+
+Views that filter the log (``--recorded-by``, ``--reported-by``) are not materialised:
+they keep using the fold.
+"""
+
+from __future__ import annotations
+
+from projections.timeline.apart import FollowerApart
+from projections.timeline.bulk import project_in_key_order
+from projections.timeline.projection import (
+    PAGE,
+    TimelineProjection,
+    catch_up,
+    follow,
+    rebuild,
+    runner,
+)
+from projections.timeline.queries import (
+    EntityStatus,
+    changed,
+    iter_views,
+    statuses,
+    statuses_between,
+    views,
+)
+from projections.timeline.segments import EntityRows, entity_rows, entity_rows_by_fold
+from projections.timeline.tables import TimelineView, timeline_view
+
+__all__ = [
+    "PAGE",
+    "EntityRows",
+    "EntityStatus",
+    "FollowerApart",
+    "TimelineProjection",
+    "TimelineView",
+    "catch_up",
+    "changed",
+    "entity_rows",
+    "entity_rows_by_fold",
+    "follow",
+    "iter_views",
+    "project_in_key_order",
+    "rebuild",
+    "runner",
+    "statuses",
+    "statuses_between",
+    "timeline_view",
+    "views",
+]

@@ -1,0 +1,331 @@
+"""The timeline's tables and their SQL, written in one transaction with a tracked position.
+
+``timeline_entities``  name, first log position, and what the status output shows
+                       besides states (``display``)
+``timeline_status``    entity status: ``[cut_from, cut_until)``, status, possible statuses
+``timeline_states``    each measure's state: ``[cut_from, cut_until)``, state (or
+                       ``uncertain``), possible states; segments where the measure surely
+                       is not imposed yet are left out
+
+The library's tracking recorders keep the position (``SQLiteTrackingRecorder``,
+``PostgresTrackingRecorder``); its upsert refuses to go backwards, so of two processes
+catching up at once only one commits a page.
+"""
+
+from __future__ import annotations
+
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence, Set
+from typing import Any, ClassVar, cast
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory, SQLiteTrackingRecorder
+
+from events_log.app import SanctionsApp
+from projections.timeline.segments import EntityRows
+
+NAME = "Timeline"
+
+_TABLES = ("timeline_entities", "timeline_status", "timeline_states")
+_COLUMNS = {
+    "timeline_entities": (
+        "entity_id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, "
+        "first_position BIGINT NOT NULL, display TEXT NOT NULL"
+    ),
+    "timeline_status": (
+        "entity_id TEXT NOT NULL, cut_from BIGINT NOT NULL, cut_until BIGINT NOT NULL, "
+        "status TEXT NOT NULL, possible TEXT NOT NULL, PRIMARY KEY (entity_id, cut_from)"
+    ),
+    "timeline_states": (
+        "entity_id TEXT NOT NULL, measure_id TEXT NOT NULL, cut_from BIGINT NOT NULL, "
+        "cut_until BIGINT NOT NULL, state TEXT NOT NULL, possible TEXT NOT NULL, "
+        "PRIMARY KEY (entity_id, measure_id, cut_from)"
+    ),
+}
+
+
+class TimelineView(TrackingRecorder, ABC):
+    """The timeline tables, written in the same transaction as the tracked position."""
+
+    mark: ClassVar[str] = "?"  # the driver's parameter placeholder
+    without_rowid: ClassVar[str] = ""
+
+    def create_statements(self) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {table} ({columns}){self.without_rowid}"
+            for table, columns in _COLUMNS.items()
+        ]
+
+    @abstractmethod
+    def create_table(self) -> None:
+        """Create the tracking table and the timeline tables if they do not exist."""
+
+    @abstractmethod
+    def _transaction(self, *, commit: bool) -> Any:
+        """A context manager giving a cursor in one transaction."""
+
+    @abstractmethod
+    def _write_tracking(self, cursor: Any, tracking: Tracking) -> None:
+        """Advance the tracked position; raise IntegrityError if it would not advance."""
+
+    @abstractmethod
+    def _delete_tracking(self, cursor: Any, application_name: str) -> None:
+        """Forget the tracked position."""
+
+    def replace(
+        self,
+        rows: Sequence[EntityRows],
+        tracking: Tracking,
+        first_positions: Mapping[str, int],
+        gone: Sequence[str] = (),
+        fresh: Set[str] = frozenset(),
+    ) -> None:
+        """Replace the rows of these entities and advance the position, in one transaction.
+
+        ``fresh`` entities have their first event in this transaction: no rows to delete.
+        """
+        m = self.mark
+        ids = [(r.entity_id,) for r in rows if r.entity_id not in fresh] + [(g,) for g in gone]
+        entities = [
+            (r.entity_id, r.name, first_positions.get(r.entity_id, 0), r.display) for r in rows
+        ]
+        status = [(r.entity_id, *row) for r in rows for row in r.status]
+        states = [(r.entity_id, *row) for r in rows for row in r.states]
+        if self.without_rowid:
+            # Tables kept in key order: rows in that order go to neighbouring B-tree pages
+            # (and reads come back in key order whatever the order of writing).
+            for table_rows in (ids, entities, status, states):
+                table_rows.sort()
+        with self._transaction(commit=True) as cursor:
+            for table in _TABLES:
+                if ids:
+                    cursor.executemany(f"DELETE FROM {table} WHERE entity_id = {m}", ids)
+            cursor.executemany(
+                f"INSERT INTO timeline_entities VALUES ({m}, {m}, {m}, {m})", entities
+            )
+            cursor.executemany(
+                f"INSERT INTO timeline_status VALUES ({m}, {m}, {m}, {m}, {m})", status
+            )
+            cursor.executemany(
+                f"INSERT INTO timeline_states VALUES ({m}, {m}, {m}, {m}, {m}, {m})", states
+            )
+            self._write_tracking(cursor, tracking)
+
+    def first_positions(self, entity_ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        with self._transaction(commit=False) as cursor:
+            for entity_id in entity_ids:
+                cursor.execute(
+                    f"SELECT first_position FROM timeline_entities WHERE entity_id = {self.mark}",
+                    (entity_id,),
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    found[entity_id] = row["first_position"]
+        return found
+
+    def forget(self, application_name: str) -> None:
+        """Forget the tracked position (the rows stay, to be replaced)."""
+        with self._transaction(commit=True) as cursor:
+            self._delete_tracking(cursor, application_name)
+
+    def reset(self, application_name: str) -> None:
+        """Drop the tables (so a new layout takes effect) and the tracked position."""
+        with self._transaction(commit=True) as cursor:
+            for table in _TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in self.create_statements():
+                cursor.execute(statement)
+            self._delete_tracking(cursor, application_name)
+
+    def select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as tuples (``?`` marks the parameters, whatever the driver)."""
+        with self._transaction(commit=False) as cursor:
+            return self._fetch(cursor, statement.replace("?", self.mark), params)
+
+    def _fetch(self, cursor: Any, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cursor.execute(statement, params)
+        return [tuple(row.values()) for row in cursor.fetchall()]
+
+    def iterate(
+        self, statement: str, params: Sequence[Any] = (), size: int = 2_000
+    ) -> Iterator[tuple[Any, ...]]:
+        """``select``'s rows one by one, fetched ``size`` at a time, in one read transaction
+        (held until the iteration ends)."""
+        with self._transaction(commit=False) as cursor:
+            yield from self._iterate(cursor, statement.replace("?", self.mark), params, size)
+
+    def _iterate(
+        self, cursor: Any, statement: str, params: Sequence[Any], size: int
+    ) -> Iterator[tuple[Any, ...]]:
+        cursor.execute(statement, params)
+        while rows := cursor.fetchmany(size):
+            for row in rows:
+                yield tuple(row.values())
+
+
+class _OvertakenError(Exception):
+    """The tracked position went past the end of the backlog being projected."""
+
+
+class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
+    without_rowid = " WITHOUT ROWID"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self.create_statements()]
+
+    def _transaction(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)
+
+    def _write_tracking(self, cursor: Any, tracking: Tracking) -> None:
+        self._insert_tracking(cast(SQLiteCursor, cursor), tracking)
+
+    def _delete_tracking(self, cursor: Any, application_name: str) -> None:
+        cursor.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
+
+    def _fetch(self, cursor: Any, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        plain = cast(SQLiteCursor, cursor).sqlite_cursor
+        plain.row_factory = None  # tuples: the library's sqlite3.Row costs here
+        plain.execute(statement, params)
+        return plain.fetchall()
+
+    def _iterate(
+        self, cursor: Any, statement: str, params: Sequence[Any], size: int
+    ) -> Iterator[tuple[Any, ...]]:
+        plain = cast(SQLiteCursor, cursor).sqlite_cursor
+        plain.row_factory = None
+        plain.execute(statement, params)
+        while rows := plain.fetchmany(size):
+            yield from rows
+
+    def iterate_sorted(
+        self, statement: str, params: Sequence[Any] = (), size: int = 2_000
+    ) -> Iterator[tuple[Any, ...]]:
+        """``iterate`` with ``casefold(text)`` (Python's ``str.casefold``) as an SQL function,
+        for sorting by name in the database as the fold's answers are sorted."""
+        with self._transaction(commit=False) as cursor:
+            plain = cast(SQLiteCursor, cursor).sqlite_cursor
+            plain.connection.create_function("casefold", 1, str.casefold, deterministic=True)
+            yield from self._iterate(cursor, statement, params, size)
+
+    def layout_is_current(self) -> bool:
+        """Whether the tables are there, as ``create_statements`` would make them now."""
+        with self._transaction(commit=False) as cursor:
+            found = dict(
+                self._fetch(
+                    cursor,
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN "
+                    f"({', '.join('?' * len(_TABLES))})",
+                    _TABLES,
+                )
+            )
+        return all(
+            found.get(table) == f"CREATE TABLE {table} ({columns}){self.without_rowid}"
+            for table, columns in _COLUMNS.items()
+        )
+
+    def replace_entities(
+        self,
+        rows: Sequence[EntityRows],
+        first_positions: Mapping[str, int],
+        entity_ids: Sequence[str],
+        application_name: str,
+        until: int,
+        span: tuple[str, bool, str, bool] | None = None,
+    ) -> bool:
+        """Replace every row of these entities, as of log position ``until``, without
+        moving the tracked position; False (and nothing written) when the position is
+        already past ``until``: their rows may then be newer than these. With a ``span``
+        ``(low, low included, high, high included)`` of entity ids, every row in it goes."""
+        try:
+            with self._transaction(commit=True) as cursor:
+                # A write first: a read first would make SQLite refuse the write at once
+                # (not wait for the lock) when another process wrote in between.
+                ids = sorted((i,) for i in entity_ids)
+                for table in _TABLES:
+                    if span is not None:
+                        low, with_low, high, with_high = span
+                        cursor.execute(
+                            f"DELETE FROM {table} WHERE entity_id {'>=' if with_low else '>'} ? "
+                            f"AND entity_id {'<=' if with_high else '<'} ?",
+                            (low, high),
+                        )
+                    cursor.executemany(f"DELETE FROM {table} WHERE entity_id = ?", ids)
+                if (self._max_tracking_id(application_name, cursor) or 0) > until:
+                    raise _OvertakenError
+                self._insert_rows(cursor, rows, first_positions)
+        except _OvertakenError:
+            return False
+        return True
+
+    def _insert_rows(
+        self, cursor: Any, rows: Sequence[EntityRows], first_positions: Mapping[str, int]
+    ) -> None:
+        cursor.executemany(
+            "INSERT INTO timeline_entities VALUES (?, ?, ?, ?)",
+            sorted((r.entity_id, r.name, first_positions[r.entity_id], r.display) for r in rows),
+        )
+        cursor.executemany(
+            "INSERT INTO timeline_status VALUES (?, ?, ?, ?, ?)",
+            sorted((r.entity_id, *row) for r in rows for row in r.status),
+        )
+        cursor.executemany(
+            "INSERT INTO timeline_states VALUES (?, ?, ?, ?, ?, ?)",
+            sorted((r.entity_id, *row) for r in rows for row in r.states),
+        )
+
+
+def postgres_view_class() -> type[TimelineView]:
+    """The PostgreSQL view (imported only when a PostgreSQL store is used)."""
+    from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+    from psycopg.sql import SQL, Identifier
+
+    class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
+        mark = "%s"
+
+        def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+            super().__init__(datastore, **kwargs)
+            for statement in self.create_statements():
+                self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+
+        def _transaction(self, *, commit: bool) -> Any:
+            return self.datastore.transaction(commit=commit)
+
+        def _write_tracking(self, cursor: Any, tracking: Tracking) -> None:
+            self._insert_tracking(cursor, tracking)
+
+        def _delete_tracking(self, cursor: Any, application_name: str) -> None:
+            cursor.execute(
+                SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
+                    Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
+                ),
+                (application_name,),
+            )
+
+    return PostgresTimelineView
+
+
+_VIEWS: weakref.WeakKeyDictionary[SanctionsApp, TimelineView] = weakref.WeakKeyDictionary()
+
+
+def timeline_view(app: SanctionsApp) -> TimelineView:
+    """The app's timeline view, on the app's own datastore (created on first use)."""
+    view = _VIEWS.get(app)
+    if view is not None:
+        return view
+    factory: Any = app.factory
+    if isinstance(factory, SQLiteFactory):
+        view = SQLiteTimelineView(datastore=factory.datastore)
+    else:
+        view_class: Any = postgres_view_class()
+        view = cast(
+            TimelineView,
+            view_class(datastore=factory.datastore, tracking_table_name=f"{NAME.lower()}_tracking"),
+        )
+    view.create_table()
+    _VIEWS[app] = view
+    return view
+
+
+# -- the projection -----------------------------------------------------------------------
