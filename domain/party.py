@@ -231,13 +231,14 @@ def conflicts(record: EntityRecord) -> list[Conflict]:
         if any(_possibly_on(measure, low, high) for measure in record.measures):
             continue
         when = "undated" if event.effective is None else event.effective.describe()
-        ended = [m for m in record.measures if m.ending is not None]
         why = (
             "no measure is on record"
             if not record.measures
-            else "every measure on record had ended by then"
-            if len(ended) == len(record.measures)
             else "no measure on record can have begun by then"
+            if all(_begins_after(m, high) for m in record.measures)
+            else "every measure on record had ended by then"
+            if not any(_begins_after(m, high) for m in record.measures)
+            else "no measure on record can have been in force then"
         )
         found.append(
             Conflict(
@@ -248,6 +249,12 @@ def conflicts(record: EntityRecord) -> list[Conflict]:
             )
         )
     return found
+
+
+def _begins_after(measure: MeasureRecord, high: int) -> bool:
+    """Whether the measure surely begins after day ``high``."""
+    earliest, _ = chain_bounds(measure.chain())
+    return earliest[0] > high
 
 
 def _possibly_on(measure: MeasureRecord, low: int, high: int) -> bool:
