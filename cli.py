@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
-from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
@@ -32,18 +31,16 @@ from events_log.store import (
     translate_errors,
     writer_turn,
 )
-from projections import picture, render, report, terminal, timeline, verify
+from projections import parties, party_render, picture, render, report, terminal, timeline, verify
+from projections.parties import Party
 from projections.stream import json_chunks
 from projections.views import (
     EntityView,
     Horizon,
-    all_records,
     explain,
     history,
     iter_diff,
-    record_of,
     replay,
-    view,
 )
 
 
@@ -248,7 +245,44 @@ def build_parser() -> Parser:
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     srv.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     srv.add_argument("--read-only", action="store_true", help="refuse every write")
+    _link_parsers(commands)
     return parser
+
+
+def _link_parsers(commands: Any) -> None:
+    lnk = commands.add_parser(
+        "link",
+        help="say that two entities are one party (with a source and a reason)",
+        description="Record that A and B (names, aliases, identifiers or ids) are one party. "
+        "Links are transitive; every query by a member then answers for the whole party. "
+        "--from-file takes reviewed links in bulk, one JSON object a line: "
+        '{"a": NAME, "b": NAME, "reason": TEXT, "source": TEXT}.',
+    )
+    _store_option(lnk)
+    lnk.add_argument("names", nargs="*", metavar="NAME", help="the two entities")
+    lnk.add_argument("--from-file", metavar="FILE", help="links in bulk (JSON Lines)")
+    for sub in (lnk, unl := commands.add_parser("unlink", help="withdraw a link")):
+        sub.add_argument(
+            "--source", required=sub is unl, metavar="TEXT", help="who judged it (title)"
+        )
+        sub.add_argument("--source-date", metavar="D", help="the source's publication day")
+        sub.add_argument("--publisher", metavar="TEXT")
+        sub.add_argument("--url", metavar="URL")
+        sub.add_argument("--quote", metavar="TEXT")
+    lnk.add_argument("--reason", metavar="TEXT", help="why they are one party")
+    _store_option(unl)
+    unl.add_argument("names", nargs=2, metavar="NAME", help="the two entities")
+    mat = commands.add_parser(
+        "match",
+        help="candidate links for names, or pairs across all entities, scored with reasons",
+        description="Propose entities that may be one party: for each NAME (a name, alias or "
+        "identifier on record, or any text), else pairs across all entities. Never links: "
+        "review the candidates, then 'link' them.",
+    )
+    _store_option(mat)
+    mat.add_argument("names", nargs="*", metavar="NAME")
+    mat.add_argument("--min-score", type=float, default=0.5, metavar="S", help="0 to 1 (0.5)")
+    mat.add_argument("--format", choices=("table", "json"), default="table")
 
 
 APPEND_KINDS = {
@@ -492,11 +526,18 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _records_for(app: SanctionsApp, names: Sequence[str], horizon: Horizon) -> list[Any]:
+def _parties_for(app: SanctionsApp, names: Sequence[str], horizon: Horizon) -> list[Party]:
     if not names:
-        return sorted(all_records(app, horizon), key=lambda r: r.name.casefold())
-    ids = [app.find(name) for name in names]
-    return [record_of(str(i), app.entity_events(i), horizon) for i in ids]
+        return parties.all_parties(app, horizon)
+    return parties.parties_for(app, names, horizon)
+
+
+def _records_for(app: SanctionsApp, names: Sequence[str], horizon: Horizon) -> list[Any]:
+    return [p.record for p in _parties_for(app, names, horizon)]
+
+
+def _names(found: Sequence[Party]) -> dict[str, str]:
+    return {k: v for p in found if p.linked for k, v in p.names().items()}
 
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
@@ -505,12 +546,13 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
         # Every entity, everything recorded: the status timeline answers, one at a time
-        # (its query closed at once when the reader goes away, before the store is).
+        # (its query closed at once when the reader goes away, before the store is), and
+        # linked entities answer as their parties.
         with contextlib.closing(timeline.iter_views(app, as_of)) as views:
-            _print_status(views, args, ctx, as_of, horizon)
+            _print_status(parties.combine_stream(app, views, as_of), args, ctx, as_of, horizon)
     else:
-        records = _records_for(app, args.names, horizon)
-        _print_status([view(r, as_of) for r in records], args, ctx, as_of, horizon)
+        found = _parties_for(app, args.names, horizon)
+        _print_status([parties.party_view(p, as_of) for p in found], args, ctx, as_of, horizon)
     return 0
 
 
@@ -537,14 +579,14 @@ def _print_status(
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
-    entity_id = app.find(args.name)
-    events = app.entity_events(entity_id)
-    entries = history(events, horizon)
-    record = record_of(str(entity_id), events, Horizon())
+    (party,) = parties.parties_for(app, [args.name], horizon)
+    entries = history(party.events, horizon)
     if args.format == "json":
-        ctx.print_json(render.history_json(record, entries))
+        data = render.history_json(party.record, entries)
+        data["members"] = [party_render.member_json(m) for m in party.members]
+        ctx.print_json(data)
     else:
-        ctx.print(render.history_table(record, entries))
+        ctx.print(render.history_table(party.record, entries, _names([party])))
     return 0
 
 
@@ -554,11 +596,12 @@ def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     end_interval = None if args.end is None else parse_date(args.end, cap=False)
     end = end_interval.last_day if end_interval else None
     app = open_app(args.store, ctx)
-    steps = replay(_records_for(app, args.names, horizon), start, end)
+    found = _parties_for(app, args.names, horizon)
+    steps = replay([p.record for p in found], start, end)
     if args.format == "json":
         ctx.print_json(render.replay_json(steps))
     else:
-        ctx.print(render.replay_table(steps))
+        ctx.print(render.replay_table(steps, _names(found)))
     return 0
 
 
@@ -662,8 +705,8 @@ def cmd_explain(args: argparse.Namespace, ctx: Context) -> int:
     as_of = parse_as_of(args.as_of, ctx)
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
-    (record,) = _records_for(app, [args.name], horizon)
-    explanation = explain(view(record, as_of))
+    (party,) = parties.parties_for(app, [args.name], horizon)
+    explanation = explain(parties.party_view(party, as_of))
     if args.format == "json":
         data = render.explain_json(explanation, as_of, horizon)
         ctx.print_json(data)
@@ -679,9 +722,8 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
         # Every entity: the timeline tells which changed; only those are folded.
-        changed = timeline.changed(app, start, end)
-        records: Iterable[EntityRecord] = (
-            record_of(e, app.entity_events(UUID(e)), horizon) for e in changed
+        records: Iterable[EntityRecord] = parties.changed_parties(
+            app, timeline.changed(app, start, end), horizon
         )
     else:
         records = _records_for(app, args.names, horizon)
@@ -849,19 +891,11 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_entities(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
-    records = sorted(all_records(app, Horizon()), key=lambda r: r.name.casefold())
-    if args.query:
-        needle = args.query.casefold()
-        records = [
-            r
-            for r in records
-            if any(needle in text.casefold() for text in (r.name, *r.aliases, *r.identifiers))
-        ]
+    found = parties.matching(parties.all_parties(app, Horizon()), args.query)
     if args.format == "json":
-        data = {"entities": [render.entity_head_json(r) for r in records]}
-        ctx.print_json(data)
+        ctx.print_json(party_render.entities_json(found))
     else:
-        ctx.print(render.entities_table(records))
+        ctx.print(party_render.entities_table(found))
     return 0
 
 
@@ -884,6 +918,58 @@ def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
     else:
         ctx.note(f"error: {verify.error_line(result)}")
     return 0 if result.ok else 1
+
+
+def cmd_link(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log import link_file, links
+
+    if args.from_file:
+        if args.names or args.reason:
+            msg = "link --from-file takes no NAME and no --reason: each line gives its own"
+            raise UsageError(msg)
+        default = _source(args) if args.source else None
+        result = link_file.link_file(open_app(args.store, ctx), Path(args.from_file), default)
+        ctx.print(
+            f"linked {result.linked} pair(s) from {Path(args.from_file).name} "
+            f"({result.lines} lines, {result.already} already linked)"
+        )
+        return 0
+    if len(args.names) != 2:
+        msg = f"link takes two entities (NAME NAME), not {len(args.names)}; or --from-file"
+        raise UsageError(msg)
+    if args.source is None:
+        msg = "link needs --source: who judged that the two are one party"
+        raise UsageError(msg)
+    app = open_app(args.store, ctx)
+    link_id = links.link(app, args.names[0], args.names[1], _source(args), args.reason)
+    ctx.print(f"linked {args.names[0]} and {args.names[1]} (link {link_id[:8]})")
+    return 0
+
+
+def cmd_unlink(args: argparse.Namespace, ctx: Context) -> int:
+    from events_log import links
+
+    app = open_app(args.store, ctx)
+    link_id = links.unlink(app, args.names[0], args.names[1], _source(args))
+    ctx.print(f"unlinked {args.names[0]} and {args.names[1]} (link {link_id[:8]})")
+    return 0
+
+
+def cmd_match(args: argparse.Namespace, ctx: Context) -> int:
+    from projections import match
+
+    if not 0 <= args.min_score <= 1:
+        msg = f"--min-score {args.min_score:g} must be from 0 to 1"
+        raise UsageError(msg)
+    index = match.Index(open_app(args.store, ctx))
+    if args.names:
+        found = [index.matches(name, args.min_score) for name in args.names]
+        table, data = match.match_table(found), match.matches_json(found)
+    else:
+        pairs = index.pairs(args.min_score)
+        table, data = match.pairs_table(pairs), match.pairs_json(pairs)
+    ctx.print_json(data) if args.format == "json" else ctx.print(table)
+    return 0
 
 
 def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
@@ -948,6 +1034,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "timeline": cmd_timeline,
     "report": cmd_report,
     "serve": cmd_serve,
+    "link": cmd_link,
+    "unlink": cmd_unlink,
+    "match": cmd_match,
 }
 
 

@@ -23,8 +23,11 @@ from domain.record import (
     DELISTING_DECIDED,
     DELISTING_REQUESTED,
     ENDINGS,
+    ENTITIES_LINKED,
+    ENTITIES_UNLINKED,
     EVENT_CORRECTED,
     EVENT_RETRACTED,
+    LINK_TYPES,
     META_TYPES,
     SANCTION_IMPOSED,
     SANCTION_LAPSED,
@@ -169,6 +172,21 @@ class Entity(Aggregate):
         TYPE = "event_retracted"
         target: str
         reason: str
+
+    class EntitiesLinked(Fact):
+        """This entity and another one are one party (DESIGN.md §10); both carry the link."""
+
+        TYPE = ENTITIES_LINKED
+        other_id: str
+        link_id: str
+        reason: str | None
+
+    class EntitiesUnlinked(Fact):
+        """A link between this entity and another one is withdrawn."""
+
+        TYPE = ENTITIES_UNLINKED
+        other_id: str
+        link_id: str
 
     def __init__(
         self,
@@ -376,9 +394,20 @@ class Entity(Aggregate):
         _require_text("summary", summary)
         return self._trigger(self.ActivityReported, envelope, summary=summary)
 
+    def record_link(self, other_id: str, link_id: str, reason: str | None, **envelope: Any) -> str:
+        """This entity's half of a link; the party rules (domain/party.py) are checked first,
+        over every link on record, by the caller that links both halves in one save."""
+        return self._trigger(
+            self.EntitiesLinked, envelope, other_id=other_id, link_id=link_id, reason=reason
+        )
+
+    def record_unlink(self, other_id: str, link_id: str, **envelope: Any) -> str:
+        return self._trigger(self.EntitiesUnlinked, envelope, other_id=other_id, link_id=link_id)
+
     def correct(self, target: str, changes: Mapping[str, Any], **envelope: Any) -> str:
         """Replace fields of an earlier event; refused if the record would contradict itself."""
         original = self.find_event(target)
+        _refuse_link_fix(original, "correct")
         if original.type in META_TYPES:
             msg = (
                 f"event {target[:8]} is a {type_word(original.type)}: correct the "
@@ -401,6 +430,7 @@ class Entity(Aggregate):
     def retract(self, target: str, reason: str, **envelope: Any) -> str:
         original = self.find_event(target)
         _require_text("reason", reason)
+        _refuse_link_fix(original, "retract")
         if original.type == EVENT_RETRACTED:
             msg = f"event {target[:8]} is a retraction: a retraction cannot be retracted"
             raise RuleViolationError(msg)
@@ -588,6 +618,15 @@ def check_fields(fields: Mapping[str, Any], source: Source) -> None:
     check_text("source publisher", source.publisher, required=False)
     check_text("source URL", source.url, required=False)
     check_text("source quote", source.quote, required=False)
+
+
+def _refuse_link_fix(event: Recorded, verb: str) -> None:
+    if event.type in LINK_TYPES:
+        msg = (
+            f"event {event.event_id[:8]} is a {type_word(event.type)}: a link is not "
+            f"corrected or retracted (cannot {verb} it); withdraw it with 'unlink'"
+        )
+        raise RuleViolationError(msg)
 
 
 def _fits(measure: MeasureRecord, event_type: str) -> bool:

@@ -30,12 +30,15 @@ NEGOTIATION_MENTIONED = "negotiation_mentioned"
 ACTIVITY_REPORTED = "activity_reported"
 EVENT_CORRECTED = "event_corrected"
 EVENT_RETRACTED = "event_retracted"
+ENTITIES_LINKED = "entities_linked"
+ENTITIES_UNLINKED = "entities_unlinked"
 
 ENDINGS = (SANCTION_LAPSED, SANCTION_LIFTED)
 WAIVER_STEPS = (SANCTION_WAIVED, WAIVER_ENDED)
 MEASURE_STEPS = (*ENDINGS, *WAIVER_STEPS)
 IDENTITY_TYPES = (ENTITY_REGISTERED, ALIAS_ADDED, IDENTIFIER_ADDED)
 META_TYPES = (EVENT_CORRECTED, EVENT_RETRACTED)
+LINK_TYPES = (ENTITIES_LINKED, ENTITIES_UNLINKED)
 
 # Fields a correction may replace, per event type ("effective" is the date).
 CORRECTABLE_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -524,6 +527,8 @@ def type_word(event_type: str) -> str:
         DELISTING_DECIDED: "decision",
         EVENT_CORRECTED: "correction",
         EVENT_RETRACTED: "retraction",
+        ENTITIES_LINKED: "link",
+        ENTITIES_UNLINKED: "unlink",
         NEGOTIATION_MENTIONED: "negotiation mention",
         ACTIVITY_REPORTED: "reported activity",
         ENTITY_REGISTERED: "registration",

@@ -29,10 +29,13 @@ from domain.record import (
     DELISTING_DECIDED,
     DELISTING_REQUESTED,
     ENDINGS,
+    ENTITIES_LINKED,
+    ENTITIES_UNLINKED,
     ENTITY_REGISTERED,
     EVENT_CORRECTED,
     EVENT_RETRACTED,
     IDENTIFIER_ADDED,
+    LINK_TYPES,
     NEGOTIATION_MENTIONED,
     SANCTION_IMPOSED,
     SANCTION_WAIVED,
@@ -47,7 +50,7 @@ from events_log.session import ImportSession
 KEY_NAMESPACE = uuid5(NAMESPACE_URL, "sanctions-tracker:key")
 _HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 LIST_SNAPSHOT = "list_snapshot_recorded"
-ALL_TYPES = (*CORRECTABLE_FIELDS, EVENT_CORRECTED, EVENT_RETRACTED, LIST_SNAPSHOT)
+ALL_TYPES = (*CORRECTABLE_FIELDS, EVENT_CORRECTED, EVENT_RETRACTED, *LINK_TYPES, LIST_SNAPSHOT)
 
 
 class ImportError_(DomainError):
@@ -400,6 +403,12 @@ class JsonlImporter:
                     changes["effective"], published=envelope["source"].published
                 )
             entity.correct(reference(_text(data, "target", where)), changes, **envelope)
+        elif event_type == ENTITIES_LINKED:  # an exported half of a link, as recorded
+            link = _text(data, "link_id", where)
+            entity.record_link(_text(data, "other_id", where), link, data.get("reason"), **envelope)
+        elif event_type == ENTITIES_UNLINKED:
+            link = _text(data, "link_id", where)
+            entity.record_unlink(_text(data, "other_id", where), link, **envelope)
         elif event_type == EVENT_RETRACTED:
             entity.retract(
                 reference(_text(data, "target", where)), _text(data, "reason", where), **envelope

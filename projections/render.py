@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import textwrap
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from domain.dates import DateInterval
@@ -13,6 +13,7 @@ from domain.record import EntityRecord, Recorded
 from domain.status import Annotation, MeasureAt, Status, StatusAt
 from events_log.jsonl import export_line, interval_to_json
 from projections import terminal
+from projections.party_render import extend_entity_json, names_of, party_lines
 from projections.views import (
     Change,
     Deciding,
@@ -89,20 +90,23 @@ def change_json(event: Recorded, within: tuple[int, int] | None = None) -> dict[
 
 def entity_json(view: EntityView) -> dict[str, Any]:
     at_end = view.at_end
-    return {
-        **entity_head_json(view.record),
-        "status": at_end.status.value,
-        "possible_statuses": at_end.possible_statuses,
-        "status_at_start": view.at_start.status.value,
-        "possible_statuses_at_start": view.at_start.possible_statuses,
-        "changed_within": [change_json(e) for e in view.changed_within],
-        "measures": [measure_json(m) for m in at_end.measures],
-        "pending_delisting_requests": [
-            _annotation_json(a, "requested_by", "forum") for a in at_end.pending_requests
-        ],
-        "negotiations": [_annotation_json(a, "forum", "summary") for a in at_end.negotiations],
-        "activities": [_annotation_json(a, "summary") for a in at_end.activities],
-    }
+    return extend_entity_json(
+        view,
+        {
+            **entity_head_json(view.record),
+            "status": at_end.status.value,
+            "possible_statuses": at_end.possible_statuses,
+            "status_at_start": view.at_start.status.value,
+            "possible_statuses_at_start": view.at_start.possible_statuses,
+            "changed_within": [change_json(e) for e in view.changed_within],
+            "measures": [measure_json(m) for m in at_end.measures],
+            "pending_delisting_requests": [
+                _annotation_json(a, "requested_by", "forum") for a in at_end.pending_requests
+            ],
+            "negotiations": [_annotation_json(a, "forum", "summary") for a in at_end.negotiations],
+            "activities": [_annotation_json(a, "summary") for a in at_end.activities],
+        },
+    )
 
 
 def status_json(
@@ -212,14 +216,21 @@ def detail_block(item: EntityView) -> str:
         lines += _wrap(f"at start of period: {status_word(item.at_start)}", 2)
     for event in item.changed_within:
         lines += _wrap(f"may fall within: {_event_phrase(event)}", 4)
+    names = names_of(item)
     for measure in at_end.measures:
         ended = measure.measure.ending
+        imposition = measure.measure.imposition
         lines += _wrap(
             f"measure {measure.measure.measure_id[:8]} {measure.measure.label()}: "
             f"{measure.state}"
             + ("" if len(measure.possible) == 1 else f" ({' or '.join(measure.sorted_possible())})")
-            + f"; imposed {_date(measure.measure.imposition.effective)}"
-            + (f"; ended {_date(ended.effective)}" if ended else ""),
+            + f"; imposed {_date(imposition.effective)}"
+            + (f"; ended {_date(ended.effective)}" if ended else "")
+            + (
+                f"; on {names[imposition.entity_id]}, per {imposition.source.title}"
+                if names
+                else ""
+            ),
             2,
         )
         lines += _wrap(_source_line(measure.measure.imposition), 4)
@@ -241,6 +252,8 @@ def detail_block(item: EntityView) -> str:
         )
     if at_end.activities:
         lines += _wrap(f"reported activities: {len(at_end.activities)} (see history)", 2)
+    for line in party_lines(item):
+        lines += _wrap(line, 2)
     return "\n".join(lines)
 
 
@@ -367,6 +380,11 @@ def _describe(event: Recorded) -> str:
         return f"correction of {str(get('target'))[:8]}: {changes}"
     if kind == "event_retracted":
         return f"retraction of {str(get('target'))[:8]}: {get('reason')}"
+    if kind in ("entities_linked", "entities_unlinked"):
+        word = "linked" if kind == "entities_linked" else "unlinked"
+        return f"{word} with entity {str(get('other_id')).replace('-', '')[:8]}" + (
+            f" ({get('reason')})" if get("reason") else ""
+        )
     return kind
 
 
@@ -376,14 +394,19 @@ def _source_line(event: Recorded) -> str:
     return f"source: {source.title}{published}"
 
 
-def history_table(record: EntityRecord, entries: Sequence[HistoryEntry]) -> str:
+def history_table(
+    record: EntityRecord, entries: Sequence[HistoryEntry], names: Mapping[str, str] | None = None
+) -> str:
     lines = [*_wrap(f"History of {record.name}", 0), ""]
+    if names:
+        lines[-1:-1] = _wrap("party of " + "; ".join(names.values()), 2)
     for entry in entries:
         event = entry.event
         mark = {"current": "", "corrected": " [corrected]", "retracted": " [retracted]"}[
             entry.belief
         ]
-        lines += _wrap(f"{_date(event.effective)}  {event.event_id[:8]}{mark}", 0)
+        on = f"  ({names[event.entity_id]})" if names else ""
+        lines += _wrap(f"{_date(event.effective)}  {event.event_id[:8]}{mark}{on}", 0)
         lines += _wrap(_describe(event), 4)
         if entry.belief == "corrected" and entry.believed is not None:
             lines += _wrap(
@@ -395,10 +418,12 @@ def history_table(record: EntityRecord, entries: Sequence[HistoryEntry]) -> str:
     return "\n".join(lines)
 
 
-def replay_table(steps: Sequence[ReplayStep]) -> str:
+def replay_table(steps: Sequence[ReplayStep], names: Mapping[str, str] | None = None) -> str:
     lines = []
     for step in steps:
-        lines += _wrap(f"{_date(step.event.effective)}  {step.record.name}", 0)
+        member = (names or {}).get(step.event.entity_id, step.record.name)
+        on = "" if member == step.record.name else f" ({member})"
+        lines += _wrap(f"{_date(step.event.effective)}  {step.record.name}{on}", 0)
         lines += _wrap(_describe(step.event), 4)
         lines += _wrap(f"-> {status_word(step.after)}", 4)
     if not steps:
@@ -472,12 +497,15 @@ def explain_table(explanation: Explanation, as_of: DateInterval, horizon: Horizo
     item = explanation.view
     lines = _wrap(f"Why {item.record.name}: {_as_of_heading(as_of, horizon).lower()}", 0)
     lines += _wrap(explain_summary(explanation), 2)
+    names = names_of(item)
     for entry in explanation.measures:
         measure = entry.measure
         lines.append("")
+        on = names.get(measure.measure.imposition.entity_id)
         lines += _wrap(
-            f"measure {measure.measure.measure_id[:8]} {measure.measure.label()}: "
-            f"{measure.state}"
+            f"measure {measure.measure.measure_id[:8]} {measure.measure.label()}"
+            + (f" (on {on})" if on else "")
+            + f": {measure.state}"
             + (
                 "" if len(measure.possible) == 1 else f" ({' or '.join(measure.sorted_possible())})"
             ),

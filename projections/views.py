@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import attrs
@@ -37,6 +38,9 @@ from domain.status import (
     status_at,
 )
 from events_log.app import SanctionsApp
+
+if TYPE_CHECKING:
+    from projections.parties import Party
 
 # Events that change a measure's state or a request's standing.
 CHANGES = frozenset({SANCTION_IMPOSED, *MEASURE_STEPS, DELISTING_REQUESTED, DELISTING_DECIDED})
@@ -71,6 +75,7 @@ class EntityView:
     at_end: StatusAt
     at_start: StatusAt
     changed_within: list[Recorded]
+    party: Party | None = None  # folded with its members' sources (projections/parties.py)
 
 
 def visible(events: Iterable[Recorded], horizon: Horizon) -> list[Recorded]:

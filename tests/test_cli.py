@@ -299,6 +299,7 @@ class TestAppend:
             "summary": "sanctions discussed",
             "date": {"text": "2013-11", "from": "2013-11-01", "until": "2013-12-01"},
             "certain": True,
+            "entity_id": event["entity_id"],
         }
 
     def test_one_action_on_several_entities_shares_a_correlation_id(
@@ -376,7 +377,7 @@ class TestLog:
         events = sanctions.events()
 
         positions = [e["position"] for e in events]
-        assert len(events) == 65
+        assert len(events) == 64
         assert positions == sorted(set(positions))
         for event in events:
             assert {"position", "event_id", "entity_id", "type", "recorded_at"} <= set(event)
@@ -389,9 +390,9 @@ class TestInit:
         result = command.run("init")
 
         assert result.out == (
-            f"created store {command.store} with 65 events from article-2013-10-04.jsonl\n"
+            f"created store {command.store} with 64 events from article-2013-10-04.jsonl\n"
         )
-        assert len(command.events()) == 65
+        assert len(command.events()) == 64
 
     def test_init_empty_gives_no_entities(self, tmp_path: Path) -> None:
         command = Sanctions(tmp_path)
@@ -416,7 +417,7 @@ class TestInit:
 
         assert result.code == 0
         assert result.out.startswith(f"store {sanctions.store} already exists")
-        assert len(sanctions.events()) == 65
+        assert len(sanctions.events()) == 64
         assert sanctions.json("entities")["entities"] != []
 
 
@@ -577,6 +578,59 @@ class TestBadInput:
             "error: date '2015' starts after its source's publication date 2014-01-15: "
             "a report cannot describe a later event"
         )
+
+
+class TestLinkCommands:
+    def test_link_and_unlink_say_what_they_recorded(self, sanctions: Sanctions) -> None:
+        linked = sanctions.run("link", "Norinco", "CPMIEC", "--source", "Desk", "--reason", "x")
+        unlinked = sanctions.run("unlink", "CPMIEC", "Norinco", "--source", "Desk")
+
+        assert linked.code == 0
+        assert linked.out.startswith("linked Norinco and CPMIEC (link ")
+        assert unlinked.code == 0
+        assert unlinked.out == f"unlinked CPMIEC and Norinco (link {linked.out[-10:-2]})\n"
+
+    def test_each_refusal_is_one_line_and_writes_nothing(self, sanctions: Sanctions) -> None:
+        sanctions.run("link", "Norinco", "CPMIEC", "--source", "Desk")
+        before = len(sanctions.events())
+
+        refusals = [
+            sanctions.run("link", "Norinco", "Norinco", "--source", "Desk"),
+            sanctions.run("link", "CPMIEC", NORINCO, "--source", "Desk"),
+            sanctions.run("unlink", "Norinco", KUNLUN, "--source", "Desk"),
+            sanctions.run("link", "Norinco", KUNLUN),
+            sanctions.run("link", "Norinco", "Norinko", "--source", "Desk"),
+        ]
+
+        assert [(r.code, r.out) for r in refusals] == [(2, "")] * 5
+        assert [r.err for r in refusals] == [
+            f"error: entity '{NORINCO}' cannot be linked to itself\n",
+            f"error: entities '{CPMIEC}' and '{NORINCO}' are already one party (directly): "
+            "a link would add nothing\n",
+            f"error: entities '{NORINCO}' and '{KUNLUN}' are not linked: nothing to unlink\n",
+            "error: link needs --source: who judged that the two are one party\n",
+            "error: entity 'Norinko' is not on record (no name, alias or identifier matches); "
+            "did you mean 'norinco'?\n",
+        ]
+        assert len(sanctions.events()) == before
+
+    def test_link_from_a_file_counts_new_and_known_pairs(
+        self, sanctions: Sanctions, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "links.jsonl"
+        path.write_text(
+            json.dumps({"a": "Norinco", "b": "CPMIEC", "reason": "r"})
+            + "\n"
+            + json.dumps({"a": "Kunlun Bank", "b": "CPMIEC", "source": "Other"})
+            + "\n",
+            encoding="utf-8",
+        )
+
+        first = sanctions.run("link", "--from-file", str(path), "--source", "Desk")
+        again = sanctions.run("link", "--from-file", str(path), "--source", "Desk")
+
+        assert first.out == "linked 2 pair(s) from links.jsonl (2 lines, 0 already linked)\n"
+        assert again.out == "linked 0 pair(s) from links.jsonl (2 lines, 2 already linked)\n"
 
 
 # -- all-entity answers, streamed ---------------------------------------------------------

@@ -28,6 +28,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from domain.entity import Entity, to_recorded
 from domain.record import Recorded
 from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.links import LINK_TOPICS  # links leave each entity's rows as they are
 from events_log.store import StoreConfig
 from projections.timeline.decode import decode_entry, uuid_text
 from projections.timeline.segments import EntityRows, rows_of
@@ -159,8 +160,8 @@ def _chunks(app: SanctionsApp, start: int, end: int, lo: str, hi: str) -> Iterat
             plain.execute(
                 f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id "
                 f"{'>=' if first else '>'} ? AND originator_id < ? AND rowid > ? AND rowid <= ? "
-                "ORDER BY originator_id LIMIT ?",
-                (after, hi, start, end, KEY_CHUNK),
+                "AND topic NOT IN (?, ?) ORDER BY originator_id LIMIT ?",
+                (after, hi, start, end, *LINK_TOPICS, KEY_CHUNK),
             )
             ids = [row[0] for row in plain.fetchall()]
             if not ids:

@@ -30,6 +30,7 @@ from eventsourcing.projection import Projection
 from domain.entity import Entity, to_recorded
 from domain.record import Recorded
 from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.links import LINK_TOPICS  # links leave each entity's rows as they are
 from events_log.store import StoreConfig, StoreError
 from projections.timeline import bulk
 from projections.timeline.bulk import WORKERS, in_key_order, project_in_key_order
@@ -91,7 +92,7 @@ class TimelineProjection(Projection[TimelineView]):
         grouped: dict[str, list[Entry]] = {}
         prefix = ENTITY_TOPIC_PREFIX
         for entry in entries:
-            if entry[3].startswith(prefix):
+            if entry[3].startswith(prefix) and entry[3] not in LINK_TOPICS:
                 items = grouped.get(entry[1])
                 if items is None:
                     grouped[entry[1]] = [entry]

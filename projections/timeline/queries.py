@@ -217,7 +217,7 @@ def _entity_view(
         facts=(),
     )
     wanted = states[start].keys() | states[end].keys()  # the measures shown at either cut
-    measures = {
+    every = {
         m[0]: MeasureRecord(
             _recorded(
                 SANCTION_IMPOSED,
@@ -230,8 +230,8 @@ def _entity_view(
             None if m[4] is None else _recorded("", "", entity_id, date_from_json(m[4]), {}),
         )
         for m in shown["measures"]
-        if m[0] in wanted
     }
+    measures = {k: v for k, v in every.items() if k in wanted}
     order = list(measures)
     requests = [
         RequestRecord(
@@ -260,6 +260,9 @@ def _entity_view(
         _recorded(ACTIVITY_REPORTED, a[0], entity_id, date_from_json(a[1]), {"summary": a[2]})
         for a in shown["activities"]
     ]
+    # The measures' and requests' dates, for the rules that read the whole record
+    # (a party's conflicts, projections/parties.py).
+    record = attrs.evolve(record, measures=tuple(every.values()), requests=tuple(requests))
     at = {}
     for cut in (start, end):
         value, possible = status[cut]

@@ -90,3 +90,58 @@ class TestImport:
         found = {ref: app.find(ref) for ref in ("Norinco", "China North Industries Corp.")}
 
         assert found["Norinco"] == found["China North Industries Corp."]
+
+
+def line_of(key: str) -> dict[str, Any]:
+    (found,) = [line for line in dataset_lines() if line["key"] == key]
+    return found
+
+
+class TestCorrections:
+    """What a line-by-line reading of the article supports, and no more."""
+
+    def test_the_satellite_controls_are_a_wish_list_mention_not_a_sanction(self) -> None:
+        china = [line for line in dataset_lines() if line["entity"] == "China"]
+
+        programs = [line["program"] for line in china if line["type"] == "sanction_imposed"]
+        requests = [line for line in china if line["type"] == "delisting_requested"]
+        satellite = line_of("china-wish-list-satellite-controls")
+
+        assert programs == ["Tiananmen sanctions"]
+        assert [r["key"] for r in requests] == ["china-tiananmen-delisting-requested"]
+        assert (satellite["type"], satellite["date"]) == ("negotiation_mentioned", "in the past")
+
+    def test_the_sed_statements_are_dated_from_july_to_publication(self) -> None:
+        dates = {
+            line["date"]
+            for line in dataset_lines()
+            if line["key"].endswith("-sed-requirements-mentioned")
+        }
+
+        assert dates == {"2013-07/2013-10-04"}
+
+    def test_the_2008_identification_does_not_date_the_diversion(self) -> None:
+        assert line_of("polytechnologies-activity-bomb-tech-diversion-2008")["date"] == "..2008"
+
+    def test_fair_treatment_is_not_about_a_sanction_and_helicopter_engines_are_there(
+        self,
+    ) -> None:
+        keys = {line["key"] for line in dataset_lines()}
+
+        assert "china-fair-treatment-assertion" not in keys
+        engines = line_of("china-wish-list-helicopter-engines")
+        assert "helicopters engines" in engines["source"]["quote"]
+
+    def test_norinco_asked_off_the_list_years_after_its_lapse_is_a_conflict(
+        self, app: SanctionsApp
+    ) -> None:
+        from domain.party import conflicts
+        from projections.views import Horizon, record_of
+
+        load_bundled(app)
+        norinco = app.find("Norinco")
+
+        found = conflicts(record_of(str(norinco), app.entity_events(norinco), Horizon()))
+
+        assert [c.event.get("requested_by") for c in found] == ["Chinese Ministry of Commerce"]
+        assert "every measure on record had ended by then" in found[0].message

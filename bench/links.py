@@ -1,0 +1,144 @@
+"""Benchmark of links: a file of links in bulk, and all-entity status with and without links.
+
+Run from the project root on a store of the real OFAC series (made once, a minute or so):
+
+    sanctions init --empty --store ofac.sqlite
+    sanctions import ../shared/data/ofac-sdn/sdn-*.csv.gz --store ofac.sqlite
+    python -m bench.links --store ofac.sqlite
+
+The store is copied (never changed). Links join the entities five by five (four links per
+party of five), from their ``ofac-sdn:N`` identifiers. Phases, each beside its baseline in
+the same process:
+
+- a file of N links (``link --from-file``: parse, resolve, check, save, timeline catch-up)
+  vs a raw ``INSERT`` of the same number of event rows into a copy of the events table;
+- every entity's status as of a day as JSON (``status --as-of D --format json``: the
+  timeline's rows, parties folded) on the copy with M links vs the copy without links.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from domain.dates import DateInterval
+from events_log.app import SanctionsApp
+from events_log.link_file import link_lines
+from events_log.store import resolve_store
+from projections import parties, render, timeline
+from projections.views import Horizon
+
+AS_OF = DateInterval("2022-03-15", date(2022, 3, 15), date(2022, 3, 16), "exact")
+REPEATS = 3
+
+
+def best(run: Callable[[], object]) -> float:
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def identifiers(app: SanctionsApp) -> list[str]:
+    found = []
+    for record in parties.all_parties(app, Horizon()):
+        found += [i for i in record.record.identifiers if i.startswith("ofac-sdn:")][:1]
+    return found
+
+
+def link_file_lines(ids: list[str], count: int) -> list[str]:
+    lines = []
+    for block in range(len(ids) // 5):
+        members = ids[5 * block : 5 * block + 5]
+        for index in range(1, 5):
+            other = members[index - 1] if index % 2 else members[0]
+            lines.append(json.dumps({"a": members[index], "b": other, "source": "Bench"}))
+            if len(lines) == count:
+                return lines
+    return lines
+
+
+def open_copy(store: Path, folder: Path, name: str) -> SanctionsApp:
+    copy = folder / name
+    shutil.copyfile(store, copy)
+    return SanctionsApp(resolve_store(str(copy), {}))
+
+
+def status_json(app: SanctionsApp) -> int:
+    views = parties.combine(app, timeline.views(app, AS_OF), AS_OF)
+    out = io.StringIO()
+    json.dump(render.status_json(views, AS_OF, Horizon()), out)
+    return len(views)
+
+
+def raw_inserts(store: Path, folder: Path, rows: int) -> float:
+    """Insert ``rows`` event-sized rows into a copy of the events table, in one commit."""
+    copy = folder / "raw.sqlite"
+    shutil.copyfile(store, copy)
+    connection = sqlite3.connect(copy)
+    (state,) = connection.execute(
+        "SELECT state FROM stored_events WHERE topic LIKE '%EntitiesLinked' LIMIT 1"
+    ).fetchone() or (b'{"x": 1}',)
+    start = time.perf_counter()
+    connection.executemany(
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+        "VALUES (?, ?, ?, ?)",
+        ((f"{n:032x}", 1, "bench:Row", state) for n in range(rows)),
+    )
+    connection.commit()
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--links", type=int, default=10_000)
+    parser.add_argument("--party-links", type=int, default=1_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        plain = open_copy(args.store, folder, "plain.sqlite")
+        timeline.catch_up(plain)
+        ids = identifiers(plain)
+        lines = link_file_lines(ids, args.links)
+
+        bulk = open_copy(args.store, folder, "bulk.sqlite")
+        start = time.perf_counter()
+        result = link_lines(bulk, lines, "links.jsonl")
+        linking = time.perf_counter() - start
+        raw = raw_inserts(args.store, folder, 2 * result.linked)
+        print(
+            f"link --from-file: {result.linked} links in {linking:.2f} s "
+            f"({result.linked / linking:,.0f} links/s); raw INSERT of the same "
+            f"{2 * result.linked} rows {raw:.2f} s ({linking / raw:.1f}x)"
+        )
+
+        linked = open_copy(args.store, folder, "linked.sqlite")
+        link_lines(linked, lines[: args.party_links], "links.jsonl")
+        timeline.catch_up(linked)
+        entities = status_json(plain)
+        without = best(lambda: status_json(plain))
+        shown = status_json(linked)
+        with_links = best(lambda: status_json(linked))
+        print(
+            f"status --as-of {AS_OF.text} --format json, every entity: without links "
+            f"{without:.2f} s ({entities} entities); with {args.party_links} links "
+            f"{with_links:.2f} s ({shown} entities and parties); "
+            f"{with_links / without:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Links and unlinks: two entities are one party, said by a source (DESIGN.md §10).
+
+Each link or unlink is one event on each of the two entities, sharing a ``link_id`` (and a
+correlation id), saved in one transaction. The party rules (domain/party.py) are checked
+against every link on record, read again on each try of the write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.utils import get_topic
+
+from domain.entity import Entity, to_recorded
+from domain.errors import RuleViolationError
+from domain.party import Parties
+from domain.record import Recorded, Source
+from events_log.app import SanctionsApp
+
+LINK_TOPICS = [get_topic(Entity.EntitiesLinked), get_topic(Entity.EntitiesUnlinked)]
+
+
+def link_events(app: SanctionsApp) -> Iterator[Recorded]:
+    """Every half of every link and unlink, in recorded order, with positions."""
+    for notification in app.iter_notifications(topics=LINK_TOPICS):
+        event: Any = app.mapper.to_domain_event(notification)
+        yield to_recorded(event, position=notification.id)
+
+
+def parties(app: SanctionsApp) -> Parties:
+    return Parties(link_events(app))
+
+
+def require_source(source: Source) -> None:
+    if not source.title.strip():
+        msg = "a link or unlink needs --source: who judged that the two are one party"
+        raise RuleViolationError(msg)
+
+
+def names_of(app: SanctionsApp, *ids: UUID) -> dict[str, str]:
+    return {str(i): app.entity(i).record().name for i in ids}
+
+
+def link(app: SanctionsApp, a: str, b: str, source: Source, reason: str | None) -> str:
+    """Link the entities two names refer to; returns the link id."""
+    require_source(source)
+    first, second = app.find(a), app.find(b)
+    link_id = uuid4().hex
+
+    def command() -> list[Any]:
+        names = names_of(app, first, second)
+        parties(app).check_link(str(first), str(second), names)
+        entities = [app.entity(first), app.entity(second)]
+        envelope = {"effective": None, "source": source, "correlation_id": link_id}
+        entities[0].record_link(str(second), link_id, reason, **envelope)
+        entities[1].record_link(str(first), link_id, reason, **envelope)
+        return entities
+
+    app.write(command)
+    return link_id
+
+
+def unlink(app: SanctionsApp, a: str, b: str, source: Source) -> str:
+    """Withdraw the link between the entities two names refer to; returns its link id."""
+    require_source(source)
+    first, second = app.find(a), app.find(b)
+    withdrawn: list[str] = []
+
+    def command() -> list[Any]:
+        names = names_of(app, first, second)
+        found = parties(app).check_unlink(str(first), str(second), names)
+        entities = [app.entity(first), app.entity(second)]
+        envelope = {"effective": None, "source": source, "correlation_id": uuid4().hex}
+        entities[0].record_unlink(str(second), found.link_id, **envelope)
+        entities[1].record_unlink(str(first), found.link_id, **envelope)
+        withdrawn[:] = [found.link_id]
+        return entities
+
+    app.write(command)
+    return withdrawn[0]
