@@ -956,7 +956,14 @@ def cmd_unlink(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_match(args: argparse.Namespace, ctx: Context) -> int:
-    from projections import match
+    try:
+        from projections import match
+    except ModuleNotFoundError as missing:
+        msg = (
+            f"match needs the {missing.name} library: pip install -e '.[match]' "
+            "(it builds PyICU: apt-get install libicu-dev pkg-config g++ first)"
+        )
+        raise UsageError(msg) from None
 
     if not 0 <= args.min_score <= 1:
         msg = f"--min-score {args.min_score:g} must be from 0 to 1"
