@@ -580,12 +580,10 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
     (party,) = parties.parties_for(app, [args.name], horizon)
-    entries = history(party.events, horizon)
     if args.format == "json":
-        data = render.history_json(party.record, entries)
-        data["members"] = [party_render.member_json(m) for m in party.members]
-        ctx.print_json(data)
+        ctx.print_json(party_render.history_json(party, horizon))
     else:
+        entries = history(party.events, horizon)
         ctx.print(render.history_table(party.record, entries, _names([party])))
     return 0
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.party import by_source, conflicts, disagreement
 from domain.record import EntityRecord
-from projections.views import EntityView
+from projections.views import EntityView, Horizon, history
 
 if TYPE_CHECKING:
     from projections.parties import Party
@@ -132,6 +132,15 @@ def _word(possible: list[str]) -> str:
 def names_of(item: EntityView) -> dict[str, str]:
     """Member names by entity id, for tables that show which entity recorded an event."""
     return {} if item.party is None or not item.party.linked else item.party.names()
+
+
+def history_json(party: Party, horizon: Horizon) -> dict[str, Any]:
+    """``history --format json`` for a party: its events merged, and its ``members``."""
+    from projections.render import history_json as entity_history_json  # render imports this
+
+    data = entity_history_json(party.record, history(party.events, horizon))
+    data["members"] = [member_json(m) for m in party.members]
+    return data
 
 
 def entities_json(found: Sequence[Party]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ def case(*argv: str, needle: str = "") -> Case:
 SOURCE = ("--source", "Test report", "--source-date", "2014-01-15")
 NORINCO = "Norinco"
 CHINA = "China"
+CHEMBAY = "Chembay"  # no measure and no delisting request in the bundled dataset
 IMPOSITION = "d90d9d5b"  # an imposition on China in the bundled dataset
 
 # Dates no §4 form allows, each with the words its refusal names.
@@ -383,7 +384,7 @@ OTHERS: list[Case] = [
         *SOURCE,
         needle="not on record",
     ),
-    case("append", "lapse", "--entity", CHINA, "--date", "2013", *SOURCE, needle="measure"),
+    case("append", "lapse", "--entity", CHEMBAY, "--date", "2013", *SOURCE, needle="measure"),
     case(
         "append",
         "lapse",
@@ -396,9 +397,9 @@ OTHERS: list[Case] = [
         *SOURCE,
         needle="nomeasure",
     ),
-    case("append", "lifting", "--entity", CHINA, "--date", "2013", *SOURCE, needle="measure"),
+    case("append", "lifting", "--entity", CHEMBAY, "--date", "2013", *SOURCE, needle="measure"),
     case("append", "waiver-end", "--entity", NORINCO, "--date", "2013", *SOURCE, needle="waive"),
-    case("append", "waiver", "--entity", CHINA, "--date", "2013", *SOURCE, needle="measure"),
+    case("append", "waiver", "--entity", CHEMBAY, "--date", "2013", *SOURCE, needle="measure"),
     case(
         "append",
         "delisting-decision",
@@ -415,7 +416,7 @@ OTHERS: list[Case] = [
         "append",
         "delisting-decision",
         "--entity",
-        CHINA,
+        CHEMBAY,
         "--outcome",
         "granted",
         "--date",

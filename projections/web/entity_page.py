@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from domain.dates import DateInterval
 from domain.record import EntityRecord
-from projections import picture, render, report
+from projections import parties, party_render, picture, render, report
 from projections.views import HistoryEntry, Horizon, explain, history, record_of, view
 from projections.web.common import as_of, entity_uuid, store
 
@@ -112,12 +112,12 @@ def entity_page(entity_id: str) -> ResponseReturnValue:
 
 @blueprint.get("/api/history/<entity_id>")
 def api_history(entity_id: str) -> ResponseReturnValue:
-    record, entries = _record(entity_id)
-    return jsonify(render.history_json(record, entries))
+    (party,) = parties.parties_for(store(), [entity_uuid(entity_id).hex], Horizon())
+    return jsonify(party_render.history_json(party, Horizon()))
 
 
 @blueprint.get("/api/explain/<entity_id>")
 def api_explain(entity_id: str) -> ResponseReturnValue:
     when = as_of(request.args.get("as_of"))
-    record, _ = _record(entity_id)
-    return jsonify(render.explain_json(explain(view(record, when)), when, Horizon()))
+    (party,) = parties.parties_for(store(), [entity_uuid(entity_id).hex], Horizon())
+    return jsonify(render.explain_json(explain(parties.party_view(party, when)), when, Horizon()))

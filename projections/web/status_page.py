@@ -12,9 +12,9 @@ from flask.typing import ResponseReturnValue
 
 from domain.dates import DateInterval
 from domain.record import EntityRecord
-from projections import render, timeline
+from projections import parties, party_render, render, timeline
 from projections.timeline import EntityStatus
-from projections.views import EntityView, Horizon, record_of, view
+from projections.views import Horizon
 from projections.web.common import PAGE_SIZE, as_of, page_number, store
 
 blueprint = Blueprint("status", __name__)
@@ -86,12 +86,6 @@ def status_words(status: EntityStatus | None) -> tuple[str, str]:
     return words[0], words[1]
 
 
-def named_views(names: list[str], when: DateInterval) -> list[EntityView]:
-    app = store()
-    ids = [app.find(name) for name in names]
-    return [view(record_of(str(i), app.entity_events(i), Horizon()), when) for i in ids]
-
-
 @blueprint.get("/")
 def index() -> ResponseReturnValue:
     when = as_of(request.args.get("as_of"))
@@ -129,13 +123,16 @@ def index() -> ResponseReturnValue:
 def api_status() -> ResponseReturnValue:
     when = as_of(request.args.get("as_of"))
     names = request.args.getlist("name")
-    views = named_views(names, when) if names else timeline.views(store(), when)
+    app = store()
+    if names:
+        views = [parties.party_view(p, when) for p in parties.parties_for(app, names, Horizon())]
+    else:
+        views = parties.combine(app, timeline.views(app, when), when)
     return jsonify(render.status_json(views, when, Horizon()))
 
 
 @blueprint.get("/api/entities")
 def api_entities() -> ResponseReturnValue:
     query = (request.args.get("q") or "").strip()
-    timeline.catch_up(store())
-    items = listed(heads(query or None), as_of(None))
-    return jsonify({"entities": [render.entity_head_json(i.record) for i in items]})
+    found = parties.matching(parties.all_parties(store(), Horizon()), query or None)
+    return jsonify(party_render.entities_json(found))
