@@ -46,6 +46,12 @@ def create_tables(factory: Any, part: str, recorder: Any) -> None:
     ``factory`` is the application's infrastructure factory; ``recorder`` one of the
     library's recorders on its datastore (anything with ``create_table``).
     """
+    from eventsourcing.sqlite import SQLiteFactory
+
+    if isinstance(factory, SQLiteFactory):
+        recorder.create_table()  # one file, one writer at a time: nothing races here
+        return
+    # PostgreSQL's persistence needs psycopg, an extra: import it only for such a store.
     from eventsourcing.postgres import BasePostgresFactory, PostgresRecorder
 
     if not isinstance(factory, BasePostgresFactory) or not isinstance(recorder, PostgresRecorder):
