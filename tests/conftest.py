@@ -351,12 +351,19 @@ def check_ftm() -> Callable[[str], list[dict[str, Any]]]:
 @pytest.fixture
 def zala() -> Path:
     if not ZALA.is_file():
-        pytest.fail(f"the shared FtM data are missing: {ZALA}")
+        _missing(f"the shared FtM data are missing: {ZALA}")
     return ZALA
 
 
 @pytest.fixture
 def feed() -> Path:
     if not FEED.is_file():
-        pytest.fail(f"the shared FtM delta feed is missing: {FEED}")
+        _missing(f"the shared FtM delta feed is missing: {FEED}")
     return FEED
+
+
+def _missing(reason: str) -> None:
+    """Shared data beside the repository (as in CI) are absent: skip, but fail under CI."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)

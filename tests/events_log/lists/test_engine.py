@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +21,12 @@ from events_log.lists.series import load_series
 from events_log.store import resolve_store
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+# The copies are shared data beside the repository (as in CI), not part of it: without them
+# these tests skip, except under CI, where a missing folder must fail loudly.
+pytestmark = pytest.mark.skipif(
+    not DATA.is_dir() and not os.environ.get("CI"),
+    reason=f"the shared list copies are not found at {DATA}",
+)
 OFAC = sorted((DATA / "ofac-sdn").glob("sdn-*.csv.gz"))
 ISN = sorted((DATA / "isn").glob("isn-*.csv"))
 HEADER = "Programs,Name,Address,Country,Federal Register Notice,Effective Date,"
@@ -83,7 +91,8 @@ class TestOfacRowCache:
 
 ROWS = [
     line
-    for line in gzip.decompress(OFAC[0].read_bytes()).decode("latin-1").split("\r\n")[:400]
+    for path in OFAC[:1]
+    for line in gzip.decompress(path.read_bytes()).decode("latin-1").split("\r\n")[:400]
     if line and not line.startswith("\x1a")
 ]
 
