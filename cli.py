@@ -15,9 +15,9 @@ from typing import IO, Any, NoReturn
 
 from eventsourcing.persistence import PersistenceError
 
-from domain.dates import DateInterval, parse_date, parse_day, parse_instant
+from domain.dates import DateInterval, as_of_period, parse_date, parse_day, parse_instant
 from domain.entity import Entity
-from domain.errors import DomainError, InvalidDateError, RuleViolationError
+from domain.errors import DomainError, RuleViolationError
 from domain.record import EntityRecord, Source
 from events_log import append
 from events_log.app import SanctionsApp
@@ -473,19 +473,7 @@ def _prepare(config: StoreConfig) -> bool:
 
 
 def parse_as_of(text: str | None, ctx: Context) -> DateInterval:
-    if text is None:
-        today = ctx.today
-        return DateInterval(
-            text=today.isoformat(),
-            start=today,
-            until=date.fromordinal(today.toordinal() + 1),
-            how="today",
-        )
-    interval = parse_date(text, cap=False)
-    if interval.start is None or interval.until is None:
-        msg = f"as-of date {text!r} must have both ends (a day, month, year or range A/B)"
-        raise InvalidDateError(msg)
-    return interval
+    return as_of_period(text, ctx.today)
 
 
 def parse_horizon(args: argparse.Namespace) -> Horizon:

@@ -394,3 +394,19 @@ def parse_instant(text: str) -> datetime:
         msg = f"recorded-by {text!r} is not an ISO timestamp (2013-10-04T12:00:00Z) or a day"
         raise InvalidDateError(msg) from None
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def as_of_period(text: str | None, today: date) -> DateInterval:
+    """An as-of period (``--as-of``): a date with both ends; ``today`` when not given."""
+    if text is None:
+        return DateInterval(
+            text=today.isoformat(),
+            start=today,
+            until=date.fromordinal(today.toordinal() + 1),
+            how="today",
+        )
+    interval = parse_date(text, cap=False)
+    if interval.start is None or interval.until is None:
+        msg = f"as-of date {text!r} must have both ends (a day, month, year or range A/B)"
+        raise InvalidDateError(msg)
+    return interval

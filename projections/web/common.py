@@ -10,8 +10,8 @@ from flask import current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from jinja2 import StrictUndefined
 
-from domain.dates import DateInterval, parse_date
-from domain.errors import DomainError, InvalidDateError, NotFoundError, RuleViolationError
+from domain.dates import DateInterval, as_of_period
+from domain.errors import DomainError, NotFoundError, RuleViolationError
 from events_log.app import SanctionsApp
 
 PAGE_SIZE = 50
@@ -31,19 +31,7 @@ def today() -> date:
 
 def as_of(text: str | None, name: str = "as_of") -> DateInterval:
     """An as-of period from a query parameter, checked as ``--as-of`` is; today by default."""
-    if text is None or not text.strip():
-        day = today()
-        return DateInterval(
-            text=day.isoformat(),
-            start=day,
-            until=date.fromordinal(day.toordinal() + 1),
-            how="today",
-        )
-    interval = parse_date(text, cap=False)
-    if interval.start is None or interval.until is None:
-        msg = f"as-of date {text!r} must have both ends (a day, month, year or range A/B)"
-        raise InvalidDateError(msg)
-    return interval
+    return as_of_period(None if text is None or not text.strip() else text, today())
 
 
 def entity_uuid(entity_id: str) -> UUID:
