@@ -25,6 +25,7 @@ from domain.entity import Entity, register, to_recorded
 from domain.errors import DomainError, NotFoundError, RuleViolationError
 from domain.label import Label, label_id, label_key
 from domain.record import Recorded, Source
+from events_log.compression import COMPRESSOR_TOPIC, compresses, mark_compressed
 from events_log.schema import create_tables
 from events_log.store import StoreConfig, is_read_only, store_failure, writer_turn
 
@@ -91,8 +92,13 @@ class SanctionsApp(Application[UUID]):
         env = dict(store.env)
         if store.kind == "postgresql":
             env["CREATE_TABLE"] = "no"  # made once per store, under a lock (events_log.schema)
+        self.compressed = compresses(store)  # events_log.compression: stores written
+        if self.compressed:  # before compression was made are read and written as they were
+            env["COMPRESSOR_TOPIC"] = COMPRESSOR_TOPIC
         super().__init__(env=env)
         create_tables(self.factory, "events", self.recorder)
+        if self.compressed:  # after the events table is there, before any event
+            mark_compressed(store)
         self.after_save: list[Callable[[SanctionsApp], None]] = list(type(self).followers)
         recorder: Any = self.recorder
         self._appender: SQLiteAggregateRecorder | None = None

@@ -18,6 +18,7 @@ from eventsourcing.utils import resolve_topic
 from domain.entity import to_recorded
 from domain.record import Recorded
 from events_log.app import SanctionsApp
+from events_log.compression import plain_state, readable_states
 
 CHUNK = 500
 
@@ -59,7 +60,7 @@ def histories(app: SanctionsApp, entity_ids: Iterable[str]) -> dict[str, list[Re
         wanted,
         "ORDER BY originator_id, originator_version",
     )
-    plain = app.mapper.cipher is None and app.mapper.compressor is None
+    plain = readable_states(app.mapper)
     for originator, version, topic, state in rows:
         entity_id = str(UUID(originator))
         if plain:
@@ -86,7 +87,7 @@ def _recorded(
     kind = _TYPES.get(topic)
     if kind is None:
         kind = _TYPES[topic] = resolve_topic(topic).TYPE
-    fields = app.mapper.transcoder.decode(state)
+    fields = app.mapper.transcoder.decode(plain_state(state))
     event_id, effective, source, correlation, timestamp = (fields.pop(k) for k in _ENVELOPE)
     fields.pop("originator_topic", None)  # the aggregate's class, on a creation event
     return Recorded(

@@ -31,6 +31,7 @@ from domain.party import pair
 from domain.record import Source
 from events_log.app import SanctionsApp
 from events_log.bulk_read import select_rows, sqlite_recorder
+from events_log.compression import plain_state
 from events_log.links import names_of, parties
 from events_log.store import writer_turn
 
@@ -174,7 +175,7 @@ def _claims(app: SanctionsApp, labels: dict[UUID, str]) -> dict[str, list[UUID]]
             continue
         text = labels[UUID(originator)]
         owners = claims.setdefault(label_key(text), [])
-        owner = UUID(json.loads(state)["entity_id"])
+        owner = UUID(json.loads(plain_state(state))["entity_id"])
         if owner not in owners:
             owners.append(owner)
     return claims

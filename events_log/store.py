@@ -202,6 +202,13 @@ def mark_initialised(config: StoreConfig) -> None:
         )
 
 
+def store_query(config: StoreConfig, failing: str) -> contextlib.AbstractContextManager[Query]:
+    """A query function on the store (SQLite or PostgreSQL), committed at the end; errors
+    become ``StoreError`` saying the store ``failing``."""
+    opened = _postgres_query if config.kind == "postgresql" else _sqlite_query
+    return opened(config, failing)
+
+
 def _is_new(tables: set[str], query: Query, schema: str, kind: str) -> bool:
     events = EVENTS_TABLES[kind]
     if events not in tables:

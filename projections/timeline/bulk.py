@@ -28,6 +28,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from domain.entity import Entity, to_recorded
 from domain.record import Recorded
 from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.compression import readable_states
 from events_log.links import LINK_TOPICS  # links leave each entity's rows as they are
 from events_log.store import StoreConfig
 from projections.timeline.decode import decode_entry, uuid_text
@@ -148,7 +149,7 @@ def _chunks(app: SanctionsApp, start: int, end: int, lo: str, hi: str) -> Iterat
     the backlog, in key order."""
     recorder: Any = app.recorder
     table = recorder.events_table_name
-    fast = app.mapper.cipher is None and app.mapper.compressor is None
+    fast = readable_states(app.mapper)
     after = lo
     first = True
     # The whole log: every row from the range's start up to here is replaced.

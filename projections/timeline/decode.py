@@ -19,6 +19,7 @@ from eventsourcing.utils import resolve_topic
 from domain.dates import DateInterval
 from domain.record import Recorded, Source
 from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.compression import plain_state
 
 # What the timeline does not store: the status output never shows it.
 NOT_STORED = Source(title="(not stored in the timeline: see history)")
@@ -73,7 +74,7 @@ def decode_entry(
     topic: str, state: bytes, entity_id: str, version: int, position: int | None = None
 ) -> Recorded:
     """``decode_stored`` on the parts of a log entry."""
-    fields = _DECODER.raw_decode(state.decode())[0]  # json.loads, less its checks of
+    fields = _DECODER.raw_decode(plain_state(state).decode())[0]  # json.loads, less its checks of
     # the white space around the value (the mapper writes none)
     event_id = fields.pop("event_id")
     effective = fields.pop("effective")

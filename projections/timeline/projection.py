@@ -30,6 +30,7 @@ from eventsourcing.projection import Projection
 from domain.entity import Entity, to_recorded
 from domain.record import Recorded
 from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.compression import readable_states
 from events_log.links import LINK_TOPICS  # links leave each entity's rows as they are
 from events_log.store import StoreConfig, StoreError
 from projections.timeline import bulk
@@ -100,7 +101,7 @@ class TimelineProjection(Projection[TimelineView]):
                     items.append(entry)
         histories: dict[str, list[Recorded]] = {}
         firsts: dict[str, int] = {}
-        fast = app.mapper.cipher is None and app.mapper.compressor is None
+        fast = readable_states(app.mapper)
         for entity_id, items in grouped.items():
             if items[0][2] == 1:
                 # The page holds the entity's whole history up to its last event here.

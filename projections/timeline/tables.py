@@ -54,9 +54,15 @@ class TimelineView(TrackingRecorder, ABC):
 
     def create_statements(self) -> list[str]:
         return [
-            f"CREATE TABLE IF NOT EXISTS {table} ({columns}){self.without_rowid}"
+            f"CREATE TABLE IF NOT EXISTS {table} ({columns}){self.suffix(table)}"
             for table, columns in _COLUMNS.items()
         ]
+
+    def suffix(self, table: str) -> str:
+        """``WITHOUT ROWID`` where the driver has it, except for ``timeline_entities``:
+        its rows (about 1.4 kB, mostly display JSON) replaced in random key order left
+        half of each page of a key-ordered table unused; a rowid table packs them."""
+        return "" if table == "timeline_entities" else self.without_rowid
 
     @abstractmethod
     def create_table(self) -> None:
@@ -222,7 +228,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
                 )
             )
         return all(
-            found.get(table) == f"CREATE TABLE {table} ({columns}){self.without_rowid}"
+            found.get(table) == f"CREATE TABLE {table} ({columns}){self.suffix(table)}"
             for table, columns in _COLUMNS.items()
         )
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.errors import RuleViolationError
-from domain.text import check_text
+from domain.text import CONTROL, check_text, control_character
 
 
 class TestCheckText:
@@ -37,3 +42,23 @@ class TestCheckText:
 
     def test_printable_text_in_any_script_passes(self) -> None:
         check_text("name", "珠海振戎公司 Société Générale")
+
+
+class TestControlCharacters:
+    def test_the_pattern_matches_exactly_the_unicode_control_category(self) -> None:
+        by_category = {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cc"}
+
+        by_pattern = {c for c in range(sys.maxunicode + 1) if CONTROL.match(chr(c))}
+
+        assert by_pattern == by_category
+        assert len(by_category) == 65
+
+    @given(st.text())
+    def test_the_first_control_character_is_the_one_a_scan_by_category_finds(
+        self, text: str
+    ) -> None:
+        scanned = next(
+            ((i, c) for i, c in enumerate(text) if unicodedata.category(c) == "Cc"), None
+        )
+
+        assert control_character(text) == scanned

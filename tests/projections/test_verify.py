@@ -21,6 +21,7 @@ import pytest
 
 from cli import main
 from events_log.app import SanctionsApp
+from events_log.compression import compress_state, plain_state
 from events_log.store import resolve_store
 from projections import chain
 
@@ -75,11 +76,14 @@ class RawLog:
             return [row[0] for row in query("SELECT {col} FROM {table} ORDER BY {col}")]
 
     def edit(self, position: int) -> None:
-        """Change one byte of an event's stored state."""
+        """Change one byte of an event's JSON, stored again as the store stores states
+        (compressed, in a store made now): a forged state that still reads."""
         with self.connection() as query:
             state = bytes(query("SELECT state FROM {table} WHERE {col} = {m}", position)[0][0])
-            changed = state.replace(b'"', b"'", 1)
-            assert changed != state
+            text = plain_state(state)
+            edited = text.replace(b'"', b"'", 1)
+            assert edited != text
+            changed = edited if text == state else compress_state(edited)
             query("UPDATE {table} SET state = {m} WHERE {col} = {m}", changed, position)
 
     def delete(self, position: int) -> None:
