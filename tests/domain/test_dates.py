@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 from dateutil.relativedelta import relativedelta
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from domain.dates import DateInterval, parse_date
+from domain.dates import DateInterval, parse_date, parse_day
 from domain.errors import InvalidDateError
 
 PUBLISHED = date(2013, 10, 4)
@@ -430,3 +430,33 @@ class TestRefusedForms:
         interval = parse_date("in the past", published=PUBLISHED)
 
         assert interval.bounds() == (None, PUBLISHED + timedelta(days=1))
+
+
+class TestParseDay:
+    @given(st.dates(), st.sampled_from(["{}", " {}", "{} ", "{}\n"]))
+    @example(date.max, "{}")
+    @example(date.max - timedelta(days=1), "{}")
+    @example(date.min, "{}")
+    def test_an_iso_day_reads_as_the_full_parser_reads_it(self, day: date, shape: str) -> None:
+        text = shape.format(day.isoformat())
+        try:
+            expected: date | str = parse_date(text, cap=False).start  # type: ignore[assignment]
+            assert parse_date(text, cap=False).is_day
+        except InvalidDateError as error:
+            expected = str(error)
+
+        try:
+            found: date | str = parse_day(text)
+        except InvalidDateError as error:
+            found = str(error)
+
+        assert found == expected
+
+    @pytest.mark.parametrize("text", ["2013-02-30", "2013-13-01", "2013-00-10"])
+    def test_an_impossible_iso_day_is_refused_by_the_full_parser(self, text: str) -> None:
+        with pytest.raises(InvalidDateError) as fast:
+            parse_day(text)
+        with pytest.raises(InvalidDateError) as full:
+            parse_date(text, cap=False)
+
+        assert str(fast.value) == str(full.value)
