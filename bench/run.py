@@ -9,6 +9,10 @@ Run from the project root:
 Each size runs in a fresh process (so peak memory is per size) on a fresh SQLite store in
 a temporary folder. Phases and their raw baselines:
 
+- store size: bytes per event of the whole store (log, labels, timeline, WAL) vs the raw
+  table's bytes per row;
+- JSON Lines import (up to 100k events): the export imported into a fresh store by a CLI
+  call vs parsing each line and inserting it raw;
 - import: the normal import path (ImportSession, the Entity aggregate's commands, the
   library's save, one transaction per 500 entities, the timeline projected after each
   batch, by a second process: ``timeline.FollowerApart``; the time includes waiting for it
@@ -39,19 +43,17 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bench.generate import SyntheticEntity, entities
 from bench.load import BATCH, load
-from domain.dates import DateInterval
+from bench.raw import AS_OF, raw_all_entities, raw_import, raw_intervals, raw_jsonl, raw_scan
 from events_log.app import SanctionsApp
 from events_log.store import resolve_store
 from projections import render, timeline
 from projections.views import Horizon, all_records, entity_view, view
 
-AS_OF = DateInterval("2010-06-30", date(2010, 6, 30), date(2010, 7, 1), "exact")
 SAMPLE = 300  # entities timed one by one
 REPEATS = 3  # all-entities queries: best of
 
@@ -105,93 +107,6 @@ def _best(action: Callable[[], object]) -> float:
     return min(times)
 
 
-# -- raw baselines ------------------------------------------------------------------------
-
-
-def _raw_rows(item: SyntheticEntity) -> list[tuple[str, int, str, str]]:
-    """The same events as rows: entity, version, type, a JSON body of similar size."""
-    rows = [(item.entity_id.hex, 1, "registered", json.dumps({"name": item.name}))]
-    for version, step in enumerate(item.steps, start=2):
-        body = {
-            "effective": None if step.effective is None else step.effective.as_json(),
-            "source": step.source.as_json(),
-            **step.fields,
-        }
-        rows.append((item.entity_id.hex, version, step.kind, json.dumps(body)))
-    return rows
-
-
-def raw_import(path: Path, size: int, seed: int, batch: int) -> int:
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(
-        "CREATE TABLE raw_events (entity_id TEXT, version INTEGER, type TEXT, body TEXT, "
-        "PRIMARY KEY (entity_id, version))"
-    )
-    pending: list[tuple[str, int, str, str]] = []
-    count = 0
-    for number, item in enumerate(entities(size, seed), start=1):
-        pending += _raw_rows(item)
-        if number % batch == 0:
-            count += _insert(connection, pending)
-            pending = []
-    count += _insert(connection, pending)
-    connection.close()
-    return count
-
-
-def _insert(connection: sqlite3.Connection, rows: list[tuple[str, int, str, str]]) -> int:
-    connection.execute("BEGIN")
-    connection.executemany("INSERT INTO raw_events VALUES (?, ?, ?, ?)", rows)
-    connection.execute("COMMIT")
-    return len(rows)
-
-
-def raw_scan(store: Path) -> int:
-    connection = sqlite3.connect(store)
-    cursor = connection.execute(
-        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-        "ORDER BY rowid"
-    )
-    count = 0
-    while rows := cursor.fetchmany(timeline.PAGE):
-        count += len(rows)
-    connection.close()
-    return count
-
-
-def raw_intervals(store: Path, raw: Path) -> None:
-    """A measure interval table in the raw database, with the timeline's rows."""
-    source = sqlite3.connect(store)
-    rows = source.execute(
-        "SELECT entity_id, measure_id, cut_from, cut_until, state FROM timeline_states"
-    ).fetchall()
-    source.close()
-    connection = sqlite3.connect(raw)
-    connection.execute(
-        "CREATE TABLE raw_intervals (entity_id TEXT, measure_id TEXT, cut_from INTEGER, "
-        "cut_until INTEGER, state TEXT)"
-    )
-    connection.executemany("INSERT INTO raw_intervals VALUES (?, ?, ?, ?, ?)", rows)
-    connection.commit()
-    connection.close()
-
-
-def raw_all_entities(raw: Path) -> int:
-    connection = sqlite3.connect(raw)
-    found: dict[int, dict[str, list[str]]] = {}
-    for cut in (AS_OF.start.toordinal(), AS_OF.start.toordinal() + 1):  # type: ignore[union-attr]
-        per_entity: dict[str, list[str]] = {}
-        for entity_id, state in connection.execute(
-            "SELECT entity_id, state FROM raw_intervals WHERE cut_from <= ? AND cut_until > ?",
-            (cut, cut),
-        ):
-            per_entity.setdefault(entity_id, []).append(state)
-        found[cut] = per_entity
-    connection.close()
-    return len(found)
-
-
 # -- one size -----------------------------------------------------------------------------
 
 
@@ -227,6 +142,7 @@ def run_size(size: int, seed: int, batch: int, work: Path) -> dict[str, Any]:
 
     with phase(results, "raw_import"):
         results["raw_rows"] = raw_import(raw, size, seed, batch)
+    results["raw_bytes_per_row"] = raw.stat().st_size / results["raw_rows"]
 
     with phase(results, "rebuild"):
         timeline.rebuild(app)
@@ -323,10 +239,20 @@ def jsonl_round_trip(store: Path, work: Path) -> dict[str, float]:
     imported = time.perf_counter() - start
     with lines.open(encoding="utf-8") as read:
         count = sum(1 for _ in read)
+    start = time.perf_counter()
+    raw_jsonl(lines, work / "raw-jsonl.sqlite")
+    raw_imported = time.perf_counter() - start
+    for path in work.glob("raw-jsonl.sqlite*"):
+        path.unlink()
     for path in work.glob("imported.sqlite*"):
         path.unlink()
     lines.unlink()
-    return {"jsonl_lines": count, "jsonl_export_s": exported, "jsonl_import_s": imported}
+    return {
+        "jsonl_lines": count,
+        "jsonl_export_s": exported,
+        "jsonl_import_s": imported,
+        "raw_jsonl_import_s": raw_imported,
+    }
 
 
 def profile_phase(size: int, seed: int, batch: int, work: Path, which: str) -> None:
@@ -410,14 +336,20 @@ def rows_of(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     f"{_rate(r['jsonl_lines'], r['jsonl_export_s']):,.0f} / "
                     f"{_rate(r['jsonl_lines'], r['jsonl_import_s']):,.0f} "
                     f"({r['jsonl_import_s']:.1f} s)",
-                    "",
-                    "",
+                    f"import: {_rate(r['jsonl_lines'], r['raw_jsonl_import_s']):,.0f} "
+                    f"({r['raw_jsonl_import_s']:.1f} s)",
+                    ratio(r["jsonl_import_s"], r["raw_jsonl_import_s"]),
                 )
             ]
-            if "jsonl_import_s" in r
+            if "raw_jsonl_import_s" in r
             else []
         ),
-        ("store, bytes per event", f"{r['store_bytes_per_event']:,.0f}", "", ""),
+        (
+            "store, bytes per event (raw: per row)",
+            f"{r['store_bytes_per_event']:,.0f}",
+            f"{r['raw_bytes_per_row']:,.0f}",
+            ratio(r["store_bytes_per_event"], r["raw_bytes_per_row"]),
+        ),
         (
             "peak memory MiB: import (+ its projecting process) / rebuild / all",
             f"{r['import_peak_mib']:.0f} (+ {r['import_follower_peak_mib']:.0f}) / "
