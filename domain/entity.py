@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.dates import DateInterval
 from domain.errors import NotFoundError, RuleViolationError
+from domain.fold import RecordFold, build_record
 from domain.record import (
     CORRECTABLE_FIELDS,
     DELISTING_DECIDED,
@@ -37,10 +38,8 @@ from domain.record import (
     EntityRecord,
     MeasureRecord,
     Recorded,
-    RecordFold,
     Source,
     believe,
-    build_record,
     type_word,
 )
 from domain.text import check_text
