@@ -7,7 +7,9 @@ each other (an ending before its imposition, a measure ended twice).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from domain.dates import DateInterval
 from domain.errors import RuleViolationError
@@ -322,3 +324,58 @@ def check_order(chain: Sequence[tuple[Recorded, DateInterval | None]], what: str
             or interval.start > latest_start[1].start
         ):
             latest_start = (event, interval)
+
+
+class History(list[Recorded]):
+    """An entity's recorded events, with the believed record folded from them so far.
+
+    The fold is a cache, not state: it is not in the aggregate's ``__dict__`` (so not in
+    snapshots, nor in aggregate equality), copies leave it behind, and it is checked against
+    the list's length before use. ``apply`` only appends, as before.
+    """
+
+    __slots__ = ("fold",)
+
+    def __init__(self, events: Iterable[Recorded] = ()) -> None:
+        super().__init__(events)
+        self.fold: RecordFold | None = None
+
+    def __copy__(self) -> History:
+        return History(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> History:
+        return History(copy.deepcopy(list(self), memo))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (History, (list(self),))
+
+
+def current_fold(entity_id: str, events: list[Recorded]) -> RecordFold | None:
+    """The believed record of these events, kept in a ``History`` between commands and
+    brought up to date; None when the events contradict each other (then every query folds
+    them again, and raises)."""
+    if not isinstance(events, History):
+        try:
+            return RecordFold(entity_id, events)
+        except RuleViolationError:
+            return None
+    fold = events.fold
+    if fold is not None and fold.count < len(events):
+        for event in events[fold.count :]:
+            if not fold.admits(event):
+                fold = None
+                break
+            try:
+                fold.check(event)
+            except RuleViolationError:
+                fold = None
+                break
+            fold.add(event)
+    if fold is None or fold.count != len(events):
+        events.fold = None
+        try:
+            fold = RecordFold(entity_id, events)
+        except RuleViolationError:
+            return None
+    events.fold = fold
+    return fold

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.dates import DateInterval
-from domain.entity import Entity, History, register
+from domain.entity import Entity, register
 from domain.errors import DomainError, RuleViolationError
-from domain.fold import RecordFold, build_record
+from domain.fold import History, RecordFold, build_record
 from domain.record import (
     ACTIVITY_REPORTED,
     ALIAS_ADDED,
