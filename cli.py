@@ -31,7 +31,7 @@ from events_log.store import (
     translate_errors,
     writer_turn,
 )
-from projections import parties, party_render, picture, render, report, terminal, timeline, verify
+from projections import parties, party_render, render, terminal, timeline, verify
 from projections.parties import Party
 from projections.stream import json_chunks
 from projections.views import (
@@ -536,6 +536,11 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         # Every entity, everything recorded: the status timeline answers, one at a time
         # (its query closed at once when the reader goes away, before the store is), and
         # linked entities answer as their parties.
+        if args.format == "json":  # encoded straight from the timeline's rows
+            with contextlib.closing(timeline.entity_texts(app, as_of)) as texts:
+                entities = parties.combine_texts(app, texts, as_of)
+                ctx.stream_json(render.status_head_json(as_of, horizon), "entities", entities)
+            return 0
         with contextlib.closing(timeline.iter_views(app, as_of)) as views:
             _print_status(parties.combine_stream(app, views, as_of), args, ctx, as_of, horizon)
     else:
@@ -981,6 +986,8 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
+    from projections import picture  # matplotlib: imported only for a picture
+
     start = parse_date(args.start, cap=False).start if args.start else None
     end_interval = parse_date(args.end, cap=False) if args.end else None
     end = end_interval.last_day if end_interval else None
@@ -993,6 +1000,8 @@ def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    from projections import report  # jinja2 and matplotlib: imported only for a report
+
     as_of = parse_as_of(args.as_of, ctx)
     horizon = parse_horizon(args)
     report.check_path(args.output)

@@ -12,6 +12,7 @@ change an entity's own rows, so the timeline stays per entity; see the property 
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from uuid import UUID
 
@@ -23,6 +24,8 @@ from domain.record import ENTITY_REGISTERED, EntityRecord, Recorded
 from events_log.app import SanctionsApp
 from events_log.bulk_read import histories
 from events_log.links import link_events
+from projections import render
+from projections.stream import Encoded
 from projections.views import EntityView, Horizon, all_records, record_of, view
 
 
@@ -150,13 +153,41 @@ def combine_stream(
         yield from views
         return
     kept = (v for v in views if v.record.entity_id not in linked)
+    folded = _party_views(app, known, as_of)
+    yield from heapq.merge(kept, sorted(folded, key=_order), key=_order)
+
+
+def combine_texts(
+    app: SanctionsApp, texts: Iterable[tuple[tuple[str, str], Encoded]], as_of: DateInterval
+) -> Iterator[Encoded]:
+    """``combine_stream`` for entities given encoded, each with its key (casefolded name,
+    entity id): the linked ones replaced by their parties' ``render.entity_json``."""
+    known = known_parties(app, Horizon())
+    linked = known.linked()
+    if not linked:
+        yield from (text for _, text in texts)
+        return
+    kept = (item for item in texts if item[0][1] not in linked)
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    folded = sorted(
+        (
+            (_order(v), Encoded(encode(render.entity_json(v))))
+            for v in _party_views(app, known, as_of)
+        ),
+        key=lambda item: item[0],
+    )
+    for _, text in heapq.merge(kept, folded, key=lambda item: item[0]):
+        yield text
+
+
+def _party_views(app: SanctionsApp, known: Parties, as_of: DateInterval) -> list[EntityView]:
+    """The view of every party with links, folded from its members' events."""
     groups = known.groups()
     read = histories(app, [m for members in groups for m in members])
-    folded = [
+    return [
         party_view(build_party({m: read[m] for m in members}, known, Horizon()), as_of)
         for members in groups
     ]
-    yield from heapq.merge(kept, sorted(folded, key=_order), key=_order)
 
 
 def changed_parties(

@@ -4,6 +4,7 @@ all-entity answers (timeline rows combined by the fold) equal the fold of every 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -264,3 +265,6 @@ def test_on_random_records_and_links_the_timeline_and_the_fold_agree(
         combined = parties.combine(app, timeline.views(app, as_of), as_of)
         found = [comparable(render.entity_json(v)) for v in combined if v.record.entity_id in mine]
         assert found == expected
+        # the answer encoded straight from the rows is the combined views' answer, exactly
+        texts = parties.combine_texts(app, timeline.entity_texts(app, as_of), as_of)
+        assert [json.loads(t.text) for t in texts] == [render.entity_json(v) for v in combined]

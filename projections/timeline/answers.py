@@ -1,0 +1,254 @@
+"""Every entity's §8 JSON straight from the timeline's rows, without the fold's objects.
+
+``entity_texts`` gives what ``render.entity_json`` of each of ``queries.iter_views``'s
+views encodes to, in the same order, each already encoded: the stored display JSON is read
+as lists and strings, the rules that pick pending requests, negotiations, activities and
+changes are applied on day ordinals, and the entity's head is encoded once for the entity
+and for its one member. An entity whose requests make a conflict (rare: the message needs
+the dates' descriptions) is made as before, from its view. Elsewhere than SQLite, every
+entity is made from its view. A property test holds both equal to the fold's answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from domain.dates import DateInterval
+from domain.status import ALWAYS, NEVER, STATE_ORDER, Status
+from events_log.app import SanctionsApp
+from projections import render
+from projections.stream import Encoded
+from projections.timeline.projection import catch_up
+from projections.timeline.queries import (
+    SORTED_VIEWS,
+    UNIT,
+    entity_view_of,
+    iter_views,
+    states_of,
+)
+from projections.timeline.segments import SEPARATOR
+from projections.timeline.tables import SQLiteTimelineView, timeline_view
+from projections.views import as_of_bounds
+
+Key = tuple[str, str]  # (casefolded name, entity id): the order of the all-entity answers
+
+_STATES = [s.value for s in STATE_ORDER]
+_UNCERTAIN = Status.UNCERTAIN.value
+ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as projections.stream encodes
+_ORDINALS: dict[str, int] = {}
+
+
+def _ordinal(text: str) -> int:
+    found = _ORDINALS.get(text)
+    if found is None:
+        if len(_ORDINALS) >= 100_000:
+            _ORDINALS.clear()
+        found = _ORDINALS[text] = date.fromisoformat(text).toordinal()
+    return found
+
+
+def _first(stored: Sequence[Any] | None) -> int:
+    """``domain.status.first_day`` of a stored date."""
+    if stored is None or stored[1] is None:
+        return ALWAYS
+    return _ordinal(stored[1])
+
+
+def _last(stored: Sequence[Any] | None) -> int:
+    """``domain.status.last_day`` of a stored date."""
+    if stored is None or stored[2] is None:
+        return NEVER
+    return _ordinal(stored[2]) - 1
+
+
+def _date(stored: Sequence[Any] | None) -> dict[str, Any] | None:
+    """``DateInterval.as_json`` of a stored date."""
+    return None if stored is None else {"text": stored[0], "from": stored[1], "until": stored[2]}
+
+
+def entity_texts(app: SanctionsApp, as_of: DateInterval) -> Iterator[tuple[Key, Encoded]]:
+    """Each entity's key and its ``render.entity_json`` as ``json.dumps(...,
+    ensure_ascii=False)`` encodes it, sorted as ``iter_views`` sorts."""
+    encode = ENCODE
+    catch_up(app)
+    view = timeline_view(app)
+    start, end = as_of_bounds(as_of)
+    if not isinstance(view, SQLiteTimelineView):
+        for item in iter_views(app, as_of):
+            key = (item.record.name.casefold(), item.record.entity_id)
+            yield key, Encoded(encode(render.entity_json(item)))
+        return
+    rows = view.iterate_sorted(SORTED_VIEWS, (start, start, end, end, start, start, end, end))
+    try:
+        for row in rows:
+            yield (row[1].casefold(), row[0]), Encoded(_entity_text(row, start, end, encode))
+    finally:
+        rows.close()
+
+
+def _entity_text(row: tuple[Any, ...], start: int, end: int, encode: Callable[[Any], str]) -> str:
+    entity_id, name, display, at_start, at_end, states_start, states_end = row
+    shown = json.loads(display)
+    requests = shown["requests"]
+    measures = shown["measures"]
+    if requests and _may_conflict(requests, measures):
+        first_status, first_possible = at_start.split(UNIT)
+        last_status, last_possible = at_end.split(UNIT)
+        item = entity_view_of(
+            entity_id,
+            name,
+            display,
+            {
+                start: (first_status, first_possible.split(SEPARATOR)),
+                end: (last_status, last_possible.split(SEPARATOR)),
+            },
+            {start: states_of(states_start), end: states_of(states_end)},
+            start,
+            end,
+        )
+        return encode(render.entity_json(item))
+    hex_id = entity_id.replace("-", "")
+    head = encode(
+        {
+            "entity_id": hex_id,
+            "name": name,
+            "kind": shown["kind"],
+            "country": shown["country"],
+            "aliases": shown["aliases"],
+            "identifiers": shown["identifiers"],
+        }
+    )
+    status, possible = at_end.split(UNIT)
+    status_start, possible_start = at_start.split(UNIT)
+    body = encode(
+        {
+            "status": status,
+            "possible_statuses": possible.split(SEPARATOR),
+            "status_at_start": status_start,
+            "possible_statuses_at_start": possible_start.split(SEPARATOR),
+            "changed_within": _changes(shown["changes"], start, end),
+            "measures": _measures(measures, json.loads(states_end), hex_id),
+            "pending_delisting_requests": _pending(requests, end, hex_id),
+            "negotiations": [
+                {
+                    "event_id": n[0],
+                    "forum": n[2],
+                    "summary": n[3],
+                    "date": _date(n[1]),
+                    "certain": certain,
+                    "entity_id": hex_id,
+                }
+                for n, certain in _happened(shown["negotiations"], end)
+            ],
+            "activities": [
+                {
+                    "event_id": a[0],
+                    "summary": a[2],
+                    "date": _date(a[1]),
+                    "certain": certain,
+                    "entity_id": hex_id,
+                }
+                for a, certain in _happened(shown["activities"], end)
+            ],
+        }
+    )
+    return f'{head[:-1]}, {body[1:-1]}, "members": [{head}], {_NO_PARTY}'
+
+
+# what an entity without links and without conflicts ends with
+_NO_PARTY = '"links": [], "sources": null, "disagreement": null, "conflicts": []}'
+
+
+def _may_conflict(requests: list[Any], measures: list[Any]) -> bool:
+    """``domain.party.conflicts`` finds a request with no measure possibly on at its date
+    (a measure's chain bounds: its imposition's first day, its ending's last day)."""
+    for request in requests:
+        low, high = _first(request[1]), _last(request[1])
+        if not any(_first(m[3]) <= high and (m[4] is None or _last(m[4]) >= low) for m in measures):
+            return True
+    return False
+
+
+def _changes(changes: list[Any], start: int, end: int) -> list[dict[str, Any]]:
+    """``EntityView.changed_within``: the changes that may fall within ``[start, end)``,
+    in effective order (first day, last day, version), as ``render.change_json``."""
+    found = []
+    for event_id, type_, effective, measure_id, version in changes:
+        low, high = _first(effective), _last(effective)
+        if low < end and high >= start:
+            found.append((low, high, version or 0, event_id, type_, effective, measure_id))
+    found.sort(key=lambda c: c[:3])
+    result = []
+    for _, _, _, event_id, type_, effective, measure_id in found:
+        data: dict[str, Any] = {"event_id": event_id, "type": type_, "date": _date(effective)}
+        if measure_id:
+            data["measure_id"] = measure_id
+        result.append(data)
+    return result
+
+
+def _measures(measures: list[Any], states: list[Any], hex_id: str) -> list[dict[str, Any]]:
+    """The measures with a state at the cut, in the record's order, as ``measure_json``
+    with the party fields of an entity without links."""
+    at = dict(states)
+    result = []
+    for measure_id, authority, program, imposed, ended in measures:
+        possible = at.get(measure_id)
+        if possible is None:
+            continue
+        values = possible.split(SEPARATOR)
+        result.append(
+            {
+                "measure_id": measure_id,
+                "authority": authority,
+                "program": program,
+                "state": values[0] if len(values) == 1 else _UNCERTAIN,
+                "possible_states": [s for s in _STATES if s in values],
+                "imposed": _date(imposed),
+                "ended": _date(ended),
+                "entity_id": hex_id,
+                "source": None,
+            }
+        )
+    return result
+
+
+def _pending(requests: list[Any], cut: int, hex_id: str) -> list[dict[str, Any]]:
+    """``domain.status.pending_requests`` on the stored requests, as their JSON."""
+    found = []
+    for event_id, effective, requested_by, forum, decision in requests:
+        earliest = _first(effective)
+        if decision is None:
+            latest, open_possible, open_certain = _last(effective), True, True
+        else:
+            decided_last = _last(decision[0])
+            latest = min(decided_last, _last(effective))
+            open_possible = decided_last >= cut
+            open_certain = max(earliest, _first(decision[0])) >= cut
+        if earliest < cut and open_possible:
+            item = {
+                "event_id": event_id,
+                "requested_by": requested_by,
+                "forum": forum,
+                "date": _date(effective),
+                "certain": latest < cut and open_certain,
+                "entity_id": hex_id,
+            }
+            found.append((-earliest, item))
+    found.sort(key=lambda f: f[0])
+    return [item for _, item in found]
+
+
+def _happened(events: list[Any], cut: int) -> list[tuple[Any, bool]]:
+    """``domain.status.happened_by`` on stored annotations: each with ``certain``."""
+    found = []
+    for event in events:
+        low = _first(event[1])
+        if low < cut:
+            high = _last(event[1])
+            found.append((-high, -low, event, high < cut))
+    found.sort(key=lambda f: f[:2])
+    return [(event, certain) for _, _, event, certain in found]
