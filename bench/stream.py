@@ -51,7 +51,10 @@ def baseline_tree(revision: str, into: Path) -> Path:
 
 def cli_call(tree: Path, argv: Sequence[str], output: Path) -> dict[str, float]:
     """One CLI call in ``tree``: CPU and wall seconds, peak MiB; stdout to ``output``."""
-    code = f"import sys; sys.path.insert(0, {str(tree)!r}); import cli; sys.exit(cli.main({list(argv)!r}))"
+    code = (
+        f"import sys; sys.path.insert(0, {str(tree)!r}); import cli; "
+        f"sys.exit(cli.main({list(argv)!r}))"
+    )
     with output.open("wb") as out:
         start = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-c", code], cwd=tree, stdout=out)
@@ -74,7 +77,7 @@ def digest(path: Path) -> tuple[int, str]:
 
 def compare(
     trees: dict[str, Path], argv: Sequence[str], rounds: int, work: Path
-) -> dict[str, object]:
+) -> tuple[dict[str, dict[str, float]], bool]:
     """Each tree's calls alternately; the median figures and whether the bytes agree."""
     figures: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     outputs: dict[str, tuple[int, str]] = {}
@@ -83,13 +86,12 @@ def compare(
             output = work / f"{name}.out"
             figures[name].append(cli_call(tree, argv, output))
             outputs[name] = digest(output)
-    result: dict[str, object] = {"argv": " ".join(argv)}
+    result = {}
     for name, runs in figures.items():
         result[name] = {
             key: statistics.median(run[key] for run in runs) for key in ("cpu_s", "wall_s")
         } | {"peak_mib": max(run["peak_mib"] for run in runs), "bytes": outputs[name][0]}
-    result["same_bytes"] = len(set(outputs.values())) == 1
-    return result
+    return result, len(set(outputs.values())) == 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", default="main", help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
+    args.store = str(Path(args.store).resolve())
     here = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as folder:
         work = Path(folder)
@@ -107,21 +110,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         trees = {"baseline": base, "this": here}
         print(f"baseline {args.baseline}; store {args.store}; {args.rounds} rounds; CPU s median")
         for answer in args.answers.split(","):
-            call = [*ANSWERS[answer], "--store", str(Path(args.store).resolve())]
+            call = [*ANSWERS[answer], "--store", args.store]
             if args.as_of and answer in ("json", "csv", "table"):
                 call += ["--as-of", args.as_of]
             if answer == "diff":
                 call += ["--from", "2022", "--to", "2024"]
             cli_call(here, call, work / "warm.out")  # the timeline brought up to date
-            found = compare(trees, call, args.rounds, work)
+            found, same = compare(trees, call, args.rounds, work)
             old, new = found["baseline"], found["this"]
-            assert isinstance(old, dict) and isinstance(new, dict)
+            label = " ".join(c for c in call if c not in (args.store, "--store"))
             print(
-                f"{found['argv']}: baseline {old['cpu_s']:.2f} s CPU ({old['wall_s']:.2f} wall, "
+                f"{label}: baseline {old['cpu_s']:.2f} s CPU ({old['wall_s']:.2f} wall, "
                 f"{old['peak_mib']:.0f} MiB), this {new['cpu_s']:.2f} s CPU "
                 f"({new['wall_s']:.2f} wall, {new['peak_mib']:.0f} MiB), "
                 f"ratio {new['cpu_s'] / old['cpu_s']:.2f}, "
-                f"{new['bytes']:,} bytes, {'same' if found['same_bytes'] else 'DIFFERENT'}",
+                f"{new['bytes']:,.0f} bytes, {'same' if same else 'DIFFERENT'}",
                 flush=True,
             )
     return 0

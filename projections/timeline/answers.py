@@ -12,7 +12,7 @@ entity is made from its view. A property test holds both equal to the fold's ans
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import date
 from typing import Any
 
@@ -69,7 +69,9 @@ def _date(stored: Sequence[Any] | None) -> dict[str, Any] | None:
     return None if stored is None else {"text": stored[0], "from": stored[1], "until": stored[2]}
 
 
-def entity_texts(app: SanctionsApp, as_of: DateInterval) -> Iterator[tuple[Key, Encoded]]:
+def entity_texts(
+    app: SanctionsApp, as_of: DateInterval
+) -> Generator[tuple[Key, Encoded], None, None]:
     """Each entity's key and its ``render.entity_json`` as ``json.dumps(...,
     ensure_ascii=False)`` encodes it, sorted as ``iter_views`` sorts."""
     encode = ENCODE
@@ -82,11 +84,8 @@ def entity_texts(app: SanctionsApp, as_of: DateInterval) -> Iterator[tuple[Key, 
             yield key, Encoded(encode(render.entity_json(item)))
         return
     rows = view.iterate_sorted(SORTED_VIEWS, (start, start, end, end, start, start, end, end))
-    try:
-        for row in rows:
-            yield (row[1].casefold(), row[0]), Encoded(_entity_text(row, start, end, encode))
-    finally:
-        rows.close()
+    for row in rows:
+        yield (row[1].casefold(), row[0]), Encoded(_entity_text(row, start, end, encode))
 
 
 def _entity_text(row: tuple[Any, ...], start: int, end: int, encode: Callable[[Any], str]) -> str:
