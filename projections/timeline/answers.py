@@ -3,10 +3,9 @@
 ``entity_texts`` gives what ``render.entity_json`` of each of ``queries.iter_views``'s
 views encodes to, in the same order, each already encoded: the stored display JSON is read
 as lists and strings, the rules that pick pending requests, negotiations, activities and
-changes are applied on day ordinals, and the entity's head is encoded once for the entity
-and for its one member. An entity whose requests make a conflict (rare: the message needs
-the dates' descriptions) is made as before, from its view. Elsewhere than SQLite, every
-entity is made from its view. A property test holds both equal to the fold's answer.
+changes and conflicts are applied on day ordinals, and the entity's head is encoded once
+for the entity and for its one member. Elsewhere than SQLite, every entity is made from
+its view. A property test holds both equal to the fold's answer.
 """
 
 from __future__ import annotations
@@ -17,21 +16,32 @@ from datetime import date
 from typing import Any
 
 from domain.dates import DateInterval
+from domain.party import REQUEST_WITHOUT_MEASURE, request_conflict
 from domain.status import ALWAYS, NEVER, STATE_ORDER, Status
 from events_log.app import SanctionsApp
 from projections import render
 from projections.stream import Encoded
+from projections.timeline.display import date_from_json
 from projections.timeline.projection import catch_up
-from projections.timeline.queries import (
-    SORTED_VIEWS,
-    UNIT,
-    entity_view_of,
-    iter_views,
-    states_of,
-)
+from projections.timeline.queries import iter_views
 from projections.timeline.segments import SEPARATOR
 from projections.timeline.tables import SQLiteTimelineView, timeline_view
 from projections.views import as_of_bounds
+
+_UNIT = "\x1f"  # between the parts of one row in the query's answer
+_RECORD = "\x1e"  # between rows
+# Each entity's head, its status at both cuts, and its measures' possible states at the end.
+_SORTED = (
+    "SELECT e.entity_id, e.name, e.display, "
+    "(SELECT s.status || char(31) || s.possible FROM timeline_status s "
+    " WHERE s.entity_id = e.entity_id AND s.cut_from <= ? AND s.cut_until > ?), "
+    "(SELECT s.status || char(31) || s.possible FROM timeline_status s "
+    " WHERE s.entity_id = e.entity_id AND s.cut_from <= ? AND s.cut_until > ?), "
+    "(SELECT group_concat(t.measure_id || char(31) || t.possible, char(30)) "
+    " FROM timeline_states t "
+    " WHERE t.entity_id = e.entity_id AND t.cut_from <= ? AND t.cut_until > ?) "
+    "FROM timeline_entities e ORDER BY casefold(e.name), e.first_position"
+)
 
 Key = tuple[str, str]  # (casefolded name, entity id): the order of the all-entity answers
 
@@ -52,16 +62,18 @@ def _ordinal(text: str) -> int:
 
 def _first(stored: Sequence[Any] | None) -> int:
     """``domain.status.first_day`` of a stored date."""
-    if stored is None or stored[1] is None:
+    if stored is None or (text := stored[1]) is None:
         return ALWAYS
-    return _ordinal(stored[1])
+    found = _ORDINALS.get(text)
+    return _ordinal(text) if found is None else found
 
 
 def _last(stored: Sequence[Any] | None) -> int:
     """``domain.status.last_day`` of a stored date."""
-    if stored is None or stored[2] is None:
+    if stored is None or (text := stored[2]) is None:
         return NEVER
-    return _ordinal(stored[2]) - 1
+    found = _ORDINALS.get(text)
+    return (_ordinal(text) if found is None else found) - 1
 
 
 def _date(stored: Sequence[Any] | None) -> dict[str, Any] | None:
@@ -83,34 +95,27 @@ def entity_texts(
             key = (item.record.name.casefold(), item.record.entity_id)
             yield key, Encoded(encode(render.entity_json(item)))
         return
-    rows = view.iterate_sorted(SORTED_VIEWS, (start, start, end, end, start, start, end, end))
+    rows = view.iterate_sorted(_SORTED, (start, start, end, end, end, end))
+    bounds = _iso_bounds(start, end)
     for row in rows:
-        yield (row[1].casefold(), row[0]), Encoded(_entity_text(row, start, end, encode))
+        yield (row[1].casefold(), row[0]), Encoded(_entity_text(row, start, end, bounds, encode))
 
 
-def _entity_text(row: tuple[Any, ...], start: int, end: int, encode: Callable[[Any], str]) -> str:
-    entity_id, name, display, at_start, at_end, states_start, states_end = row
+def _entity_text(
+    row: tuple[Any, ...],
+    start: int,
+    end: int,
+    bounds: tuple[str, str],
+    encode: Callable[[Any], str],
+) -> str:
+    entity_id, name, display, at_start, at_end, states = row
     shown = json.loads(display)
     requests = shown["requests"]
     measures = shown["measures"]
-    if requests and _may_conflict(requests, measures):
-        first_status, first_possible = at_start.split(UNIT)
-        last_status, last_possible = at_end.split(UNIT)
-        item = entity_view_of(
-            entity_id,
-            name,
-            display,
-            {
-                start: (first_status, first_possible.split(SEPARATOR)),
-                end: (last_status, last_possible.split(SEPARATOR)),
-            },
-            {start: states_of(states_start), end: states_of(states_end)},
-            start,
-            end,
-        )
-        return encode(render.entity_json(item))
     hex_id = entity_id.replace("-", "")
-    head = encode(
+    status, possible = at_end.split(_UNIT)
+    status_start, possible_start = at_start.split(_UNIT)
+    text = encode(
         {
             "entity_id": hex_id,
             "name": name,
@@ -118,18 +123,12 @@ def _entity_text(row: tuple[Any, ...], start: int, end: int, encode: Callable[[A
             "country": shown["country"],
             "aliases": shown["aliases"],
             "identifiers": shown["identifiers"],
-        }
-    )
-    status, possible = at_end.split(UNIT)
-    status_start, possible_start = at_start.split(UNIT)
-    body = encode(
-        {
             "status": status,
             "possible_statuses": possible.split(SEPARATOR),
             "status_at_start": status_start,
             "possible_statuses_at_start": possible_start.split(SEPARATOR),
-            "changed_within": _changes(shown["changes"], start, end),
-            "measures": _measures(measures, json.loads(states_end), hex_id),
+            "changed_within": _changes(shown["changes"], start, end, bounds),
+            "measures": _measures(measures, states, hex_id),
             "pending_delisting_requests": _pending(requests, end, hex_id),
             "negotiations": [
                 {
@@ -152,30 +151,56 @@ def _entity_text(row: tuple[Any, ...], start: int, end: int, encode: Callable[[A
                 }
                 for a, certain in _happened(shown["activities"], end)
             ],
+            "links": [],
+            "sources": None,
+            "disagreement": None,
+            "conflicts": _conflicts(requests, measures, hex_id),
         }
     )
-    return f'{head[:-1]}, {body[1:-1]}, "members": [{head}], {_NO_PARTY}'
+    # The one member is the entity's head, encoded once: the text before its status (a
+    # key's quotes are bare; within a string they are escaped), put in before the links.
+    head = text[: text.index(', "status": ')] + "}"
+    links = text.rindex(', "links": ')
+    return f'{text[:links]}, "members": [{head}]{text[links:]}'
 
 
-# what an entity without links and without conflicts ends with
-_NO_PARTY = '"links": [], "sources": null, "disagreement": null, "conflicts": []}'
+def _conflicts(requests: list[Any], measures: list[Any], hex_id: str) -> list[dict[str, Any]]:
+    """``domain.party.conflicts`` on the stored requests and measures, as their JSON."""
+    if not requests:
+        return []
+    windows = [(_first(m[3]), NEVER if m[4] is None else _last(m[4])) for m in measures]
+    found = []
+    for event_id, effective, requested_by, _, _ in requests:
+        message = request_conflict(
+            requested_by, date_from_json(effective), _first(effective), _last(effective), windows
+        )
+        if message is not None:
+            found.append(
+                {
+                    "kind": REQUEST_WITHOUT_MEASURE,
+                    "event_id": event_id,
+                    "entity_id": hex_id,
+                    "message": message,
+                }
+            )
+    return found
 
 
-def _may_conflict(requests: list[Any], measures: list[Any]) -> bool:
-    """``domain.party.conflicts`` finds a request with no measure possibly on at its date
-    (a measure's chain bounds: its imposition's first day, its ending's last day)."""
-    for request in requests:
-        low, high = _first(request[1]), _last(request[1])
-        if not any(_first(m[3]) <= high and (m[4] is None or _last(m[4]) >= low) for m in measures):
-            return True
-    return False
-
-
-def _changes(changes: list[Any], start: int, end: int) -> list[dict[str, Any]]:
+def _changes(
+    changes: list[Any], start: int, end: int, bounds: tuple[str, str]
+) -> list[dict[str, Any]]:
     """``EntityView.changed_within``: the changes that may fall within ``[start, end)``,
     in effective order (first day, last day, version), as ``render.change_json``."""
     found = []
+    before, after = bounds
     for event_id, type_, effective, measure_id, version in changes:
+        # on the ISO days first (they sort as the days do): one starting on or after
+        # ``before`` starts too late, one ending on or before ``after`` ends too early
+        if effective is not None and (
+            (effective[1] is not None and effective[1] >= before)
+            or (effective[2] is not None and effective[2] <= after)
+        ):
+            continue
         low, high = _first(effective), _last(effective)
         if low < end and high >= start:
             found.append((low, high, version or 0, event_id, type_, effective, measure_id))
@@ -189,10 +214,26 @@ def _changes(changes: list[Any], start: int, end: int) -> list[dict[str, Any]]:
     return result
 
 
-def _measures(measures: list[Any], states: list[Any], hex_id: str) -> list[dict[str, Any]]:
-    """The measures with a state at the cut, in the record's order, as ``measure_json``
-    with the party fields of an entity without links."""
-    at = dict(states)
+def _iso_bounds(start: int, end: int) -> tuple[str, str]:
+    """The days of the cuts ``end`` and ``start`` in ISO; where a cut is no day, bounds
+    that exclude nothing (the check on ordinals decides)."""
+    try:
+        before = date.fromordinal(end).isoformat()
+    except (ValueError, OverflowError):
+        before = "~"  # after every ISO day
+    try:
+        after = date.fromordinal(start).isoformat()
+    except (ValueError, OverflowError):
+        after = ""  # before every ISO day
+    return before, after
+
+
+def _measures(measures: list[Any], states: str | None, hex_id: str) -> list[dict[str, Any]]:
+    """The measures with a state at the cut (``states`` as the query gives them), in the
+    record's order, as ``measure_json`` with the party fields of an entity without links."""
+    if states is None:
+        return []
+    at = dict(s.split(_UNIT) for s in states.split(_RECORD))
     result = []
     for measure_id, authority, program, imposed, ended in measures:
         possible = at.get(measure_id)
