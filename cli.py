@@ -537,9 +537,8 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         # (its query closed at once when the reader goes away, before the store is), and
         # linked entities answer as their parties.
         if args.format == "json":  # encoded straight from the timeline's rows
-            with contextlib.closing(timeline.entity_texts(app, as_of)) as texts:
-                entities = parties.combine_texts(app, texts, as_of)
-                ctx.stream_json(render.status_head_json(as_of, horizon), "entities", entities)
+            with contextlib.closing(parties.status_texts(app, as_of)) as texts:
+                ctx.stream_json(render.status_head_json(as_of, horizon), "entities", texts)
             return 0
         with contextlib.closing(timeline.iter_views(app, as_of)) as views:
             _print_status(parties.combine_stream(app, views, as_of), args, ctx, as_of, horizon)

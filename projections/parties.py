@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from uuid import UUID
 
 import attrs
@@ -24,7 +24,7 @@ from domain.record import ENTITY_REGISTERED, EntityRecord, Recorded
 from events_log.app import SanctionsApp
 from events_log.bulk_read import histories
 from events_log.links import link_events
-from projections import render
+from projections import render, timeline
 from projections.stream import Encoded
 from projections.views import EntityView, Horizon, all_records, record_of, view
 
@@ -157,17 +157,16 @@ def combine_stream(
     yield from heapq.merge(kept, sorted(folded, key=_order), key=_order)
 
 
-def combine_texts(
-    app: SanctionsApp, texts: Iterable[tuple[tuple[str, str], Encoded]], as_of: DateInterval
-) -> Iterator[Encoded]:
-    """``combine_stream`` for entities given encoded, each with its key (casefolded name,
-    entity id): the linked ones replaced by their parties' ``render.entity_json``."""
+def status_texts(app: SanctionsApp, as_of: DateInterval) -> Generator[Encoded, None, None]:
+    """Every entity's ``render.entity_json``, encoded, sorted by name (then id), as
+    ``combine_stream`` gives the views: the timeline's rows encoded for the entities
+    without links, the parties folded from their members' events."""
     known = known_parties(app, Horizon())
     linked = known.linked()
+    texts = timeline.entity_texts(app, as_of, skip=linked)
     if not linked:
         yield from (text for _, text in texts)
         return
-    kept = (item for item in texts if item[0][1] not in linked)
     encode = json.JSONEncoder(ensure_ascii=False).encode
     folded = sorted(
         (
@@ -176,7 +175,7 @@ def combine_texts(
         ),
         key=lambda item: item[0],
     )
-    for _, text in heapq.merge(kept, folded, key=lambda item: item[0]):
+    for _, text in heapq.merge(texts, folded, key=lambda item: item[0]):
         yield text
 
 

@@ -11,7 +11,7 @@ its view. A property test holds both equal to the fold's answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Container, Generator, Sequence
 from datetime import date
 from typing import Any
 
@@ -82,23 +82,30 @@ def _date(stored: Sequence[Any] | None) -> dict[str, Any] | None:
 
 
 def entity_texts(
-    app: SanctionsApp, as_of: DateInterval
+    app: SanctionsApp, as_of: DateInterval, skip: Container[str] = ()
 ) -> Generator[tuple[Key, Encoded], None, None]:
     """Each entity's key and its ``render.entity_json`` as ``json.dumps(...,
-    ensure_ascii=False)`` encodes it, sorted as ``iter_views`` sorts."""
+    ensure_ascii=False)`` encodes it, sorted as ``iter_views`` sorts; none for the
+    entities in ``skip`` (those answered otherwise, as their parties)."""
     encode = ENCODE
     catch_up(app)
     view = timeline_view(app)
     start, end = as_of_bounds(as_of)
     if not isinstance(view, SQLiteTimelineView):
         for item in iter_views(app, as_of):
+            if item.record.entity_id in skip:
+                continue
             key = (item.record.name.casefold(), item.record.entity_id)
             yield key, Encoded(encode(render.entity_json(item)))
         return
     rows = view.iterate_sorted(_SORTED, (start, start, end, end, end, end))
     bounds = _iso_bounds(start, end)
     for row in rows:
-        yield (row[1].casefold(), row[0]), Encoded(_entity_text(row, start, end, bounds, encode))
+        if row[0] not in skip:
+            yield (
+                (row[1].casefold(), row[0]),
+                Encoded(_entity_text(row, start, end, bounds, encode)),
+            )
 
 
 def _entity_text(

@@ -266,5 +266,5 @@ def test_on_random_records_and_links_the_timeline_and_the_fold_agree(
         found = [comparable(render.entity_json(v)) for v in combined if v.record.entity_id in mine]
         assert found == expected
         # the answer encoded straight from the rows is the combined views' answer, exactly
-        texts = parties.combine_texts(app, timeline.entity_texts(app, as_of), as_of)
+        texts = parties.status_texts(app, as_of)
         assert [json.loads(t.text) for t in texts] == [render.entity_json(v) for v in combined]
