@@ -178,9 +178,10 @@ def _conflicts(requests: list[Any], measures: list[Any], hex_id: str) -> list[di
     windows = [(_first(m[3]), NEVER if m[4] is None else _last(m[4])) for m in measures]
     found = []
     for event_id, effective, requested_by, _, _ in requests:
-        message = request_conflict(
-            requested_by, date_from_json(effective), _first(effective), _last(effective), windows
-        )
+        low, high = _first(effective), _last(effective)
+        if any(begins <= high and ends >= low for begins, ends in windows):
+            continue  # no conflict (request_conflict's first test, before dates are made)
+        message = request_conflict(requested_by, date_from_json(effective), low, high, windows)
         if message is not None:
             found.append(
                 {
