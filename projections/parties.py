@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
@@ -161,22 +162,39 @@ def status_texts(app: SanctionsApp, as_of: DateInterval) -> Generator[Encoded, N
     """Every entity's ``render.entity_json``, encoded, sorted by name (then id), as
     ``combine_stream`` gives the views: the timeline's rows encoded for the entities
     without links, the parties folded from their members' events."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    yield from _merged(
+        app, as_of, timeline.entity_texts, lambda v: Encoded(encode(render.entity_json(v)))
+    )
+
+
+def status_fields(app: SanctionsApp, as_of: DateInterval) -> Generator[dict[str, Any], None, None]:
+    """``status_texts`` not encoded (``timeline.entity_fields``: no ``members`` for an
+    entity without links), for the csv and table answers."""
+    yield from _merged(app, as_of, timeline.entity_fields, render.entity_json)
+
+
+_T = TypeVar("_T")
+
+
+def _merged(
+    app: SanctionsApp,
+    as_of: DateInterval,
+    read: Callable[..., Iterator[tuple[tuple[str, str], _T]]],
+    of_party: Callable[[EntityView], _T],
+) -> Generator[_T, None, None]:
+    """The entities without links as ``read`` gives them, with the parties' answers
+    (``of_party`` of their views) merged in by name, then id."""
     known = known_parties(app, Horizon())
     linked = known.linked()
-    texts = timeline.entity_texts(app, as_of, skip=linked)
+    items = read(app, as_of, skip=linked)
     if not linked:
-        yield from (text for _, text in texts)
+        yield from (item for _, item in items)
         return
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    folded = sorted(
-        (
-            (_order(v), Encoded(encode(render.entity_json(v))))
-            for v in _party_views(app, known, as_of)
-        ),
-        key=lambda item: item[0],
-    )
-    for _, text in heapq.merge(texts, folded, key=lambda item: item[0]):
-        yield text
+    views = _party_views(app, known, as_of)
+    folded = sorted(((_order(v), of_party(v)) for v in views), key=lambda item: item[0])
+    for _, item in heapq.merge(items, folded, key=lambda item: item[0]):
+        yield item
 
 
 def _party_views(app: SanctionsApp, known: Parties, as_of: DateInterval) -> list[EntityView]:
@@ -197,7 +215,8 @@ def changed_parties(
     known = known_parties(app, horizon)
     wanted = {known.members(e) for e in changed} | set(known.groups())
     records = [party_of(app, members, known, horizon).record for members in wanted]
-    return sorted(records, key=lambda r: r.name.casefold())
+    # by name, then id (as ``timeline.changed``): the set's order differs run to run
+    return sorted(records, key=lambda r: (r.name.casefold(), r.entity_id))
 
 
 def matching(found: Sequence[Party], query: str | None) -> list[Party]:

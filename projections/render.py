@@ -324,6 +324,32 @@ def status_csv_lines(views: Iterable[EntityView]) -> Iterator[str]:
     yield out.getvalue()
 
 
+def status_csv_lines_of_json(items: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """``status_csv_lines`` from each entity's ``entity_json`` (``members`` not needed)."""
+    out = io.StringIO()
+    writer = _CsvRows(out)
+    writer.writerow(_CSV_HEADER)
+    for data in items:
+        writer.writerow(
+            [
+                data["entity_id"],
+                data["name"],
+                data["status"],
+                "|".join(data["possible_statuses"]),
+                data["status_at_start"],
+                "|".join(
+                    f"{m['authority']} / {m['program']}={m['state']}" for m in data["measures"]
+                ),
+                len(data["pending_delisting_requests"]),
+                "|".join(data["identifiers"]),
+            ]
+        )
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
+
+
 def event_json(event: Recorded) -> dict[str, Any]:
     """An event with its envelope and own fields, as ``log`` and ``history`` print it."""
     data = {"position": event.position, **export_line(event)}

@@ -29,7 +29,7 @@ they keep using the fold.
 
 from __future__ import annotations
 
-from projections.timeline.answers import entity_texts
+from projections.timeline.answers import entity_fields, entity_texts
 from projections.timeline.apart import FollowerApart
 from projections.timeline.bulk import project_in_key_order
 from projections.timeline.projection import (
@@ -60,6 +60,7 @@ __all__ = [
     "TimelineView",
     "catch_up",
     "changed",
+    "entity_fields",
     "entity_rows",
     "entity_rows_by_fold",
     "entity_texts",

@@ -11,7 +11,7 @@ its view. A property test holds both equal to the fold's answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Container, Generator, Sequence
+from collections.abc import Container, Generator, Sequence
 from datetime import date
 from typing import Any
 
@@ -87,34 +87,52 @@ def entity_texts(
     """Each entity's key and its ``render.entity_json`` as ``json.dumps(...,
     ensure_ascii=False)`` encodes it, sorted as ``iter_views`` sorts; none for the
     entities in ``skip`` (those answered otherwise, as their parties)."""
-    encode = ENCODE
+    for key, data, from_rows in _answers(app, as_of, skip):
+        yield key, Encoded(_with_member(ENCODE(data)) if from_rows else ENCODE(data))
+
+
+def entity_fields(
+    app: SanctionsApp, as_of: DateInterval, skip: Container[str] = ()
+) -> Generator[tuple[Key, dict[str, Any]], None, None]:
+    """``entity_texts`` not encoded, and without ``members`` where it was read from the
+    rows (the entity alone): what the csv and table answers read."""
+    for key, data, _ in _answers(app, as_of, skip):
+        yield key, data
+
+
+def _answers(
+    app: SanctionsApp, as_of: DateInterval, skip: Container[str]
+) -> Generator[tuple[Key, dict[str, Any], bool], None, None]:
+    """Each entity's key, its JSON data, and whether that was read from the rows."""
     catch_up(app)
     view = timeline_view(app)
     start, end = as_of_bounds(as_of)
     if not isinstance(view, SQLiteTimelineView):
         for item in iter_views(app, as_of):
-            if item.record.entity_id in skip:
-                continue
-            key = (item.record.name.casefold(), item.record.entity_id)
-            yield key, Encoded(encode(render.entity_json(item)))
+            if item.record.entity_id not in skip:
+                key = (item.record.name.casefold(), item.record.entity_id)
+                yield key, render.entity_json(item), False
         return
     rows = view.iterate_sorted(_SORTED, (start, start, end, end, end, end))
     bounds = _iso_bounds(start, end)
     for row in rows:
         if row[0] not in skip:
-            yield (
-                (row[1].casefold(), row[0]),
-                Encoded(_entity_text(row, start, end, bounds, encode)),
-            )
+            yield (row[1].casefold(), row[0]), _entity_data(row, start, end, bounds), True
 
 
-def _entity_text(
-    row: tuple[Any, ...],
-    start: int,
-    end: int,
-    bounds: tuple[str, str],
-    encode: Callable[[Any], str],
-) -> str:
+def _with_member(text: str) -> str:
+    """The entity's encoded data with its one member, its head, encoded once: the text
+    before its status (a key's quotes are bare; within a string they are escaped), put in
+    before the links."""
+    head = text[: text.index(', "status": ')] + "}"
+    links = text.rindex(', "links": ')
+    return f'{text[:links]}, "members": [{head}]{text[links:]}'
+
+
+def _entity_data(
+    row: tuple[Any, ...], start: int, end: int, bounds: tuple[str, str]
+) -> dict[str, Any]:
+    """An entity's ``render.entity_json`` less ``members``, from its query row."""
     entity_id, name, display, at_start, at_end, states = row
     shown = json.loads(display)
     requests = shown["requests"]
@@ -122,53 +140,46 @@ def _entity_text(
     hex_id = entity_id.replace("-", "")
     status, possible = at_end.split(_UNIT)
     status_start, possible_start = at_start.split(_UNIT)
-    text = encode(
-        {
-            "entity_id": hex_id,
-            "name": name,
-            "kind": shown["kind"],
-            "country": shown["country"],
-            "aliases": shown["aliases"],
-            "identifiers": shown["identifiers"],
-            "status": status,
-            "possible_statuses": possible.split(SEPARATOR),
-            "status_at_start": status_start,
-            "possible_statuses_at_start": possible_start.split(SEPARATOR),
-            "changed_within": _changes(shown["changes"], start, end, bounds),
-            "measures": _measures(measures, states, hex_id),
-            "pending_delisting_requests": _pending(requests, end, hex_id),
-            "negotiations": [
-                {
-                    "event_id": n[0],
-                    "forum": n[2],
-                    "summary": n[3],
-                    "date": _date(n[1]),
-                    "certain": certain,
-                    "entity_id": hex_id,
-                }
-                for n, certain in _happened(shown["negotiations"], end)
-            ],
-            "activities": [
-                {
-                    "event_id": a[0],
-                    "summary": a[2],
-                    "date": _date(a[1]),
-                    "certain": certain,
-                    "entity_id": hex_id,
-                }
-                for a, certain in _happened(shown["activities"], end)
-            ],
-            "links": [],
-            "sources": None,
-            "disagreement": None,
-            "conflicts": _conflicts(requests, measures, hex_id),
-        }
-    )
-    # The one member is the entity's head, encoded once: the text before its status (a
-    # key's quotes are bare; within a string they are escaped), put in before the links.
-    head = text[: text.index(', "status": ')] + "}"
-    links = text.rindex(', "links": ')
-    return f'{text[:links]}, "members": [{head}]{text[links:]}'
+    return {
+        "entity_id": hex_id,
+        "name": name,
+        "kind": shown["kind"],
+        "country": shown["country"],
+        "aliases": shown["aliases"],
+        "identifiers": shown["identifiers"],
+        "status": status,
+        "possible_statuses": possible.split(SEPARATOR),
+        "status_at_start": status_start,
+        "possible_statuses_at_start": possible_start.split(SEPARATOR),
+        "changed_within": _changes(shown["changes"], start, end, bounds),
+        "measures": _measures(measures, states, hex_id),
+        "pending_delisting_requests": _pending(requests, end, hex_id),
+        "negotiations": [
+            {
+                "event_id": n[0],
+                "forum": n[2],
+                "summary": n[3],
+                "date": _date(n[1]),
+                "certain": certain,
+                "entity_id": hex_id,
+            }
+            for n, certain in _happened(shown["negotiations"], end)
+        ],
+        "activities": [
+            {
+                "event_id": a[0],
+                "summary": a[2],
+                "date": _date(a[1]),
+                "certain": certain,
+                "entity_id": hex_id,
+            }
+            for a, certain in _happened(shown["activities"], end)
+        ],
+        "links": [],
+        "sources": None,
+        "disagreement": None,
+        "conflicts": _conflicts(requests, measures, hex_id),
+    }
 
 
 def _conflicts(requests: list[Any], measures: list[Any], hex_id: str) -> list[dict[str, Any]]:

@@ -268,3 +268,5 @@ def test_on_random_records_and_links_the_timeline_and_the_fold_agree(
         # the answer encoded straight from the rows is the combined views' answer, exactly
         texts = parties.status_texts(app, as_of)
         assert [json.loads(t.text) for t in texts] == [render.entity_json(v) for v in combined]
+        csv_lines = render.status_csv_lines_of_json(parties.status_fields(app, as_of))
+        assert list(csv_lines) == list(render.status_csv_lines(combined))
