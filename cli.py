@@ -533,19 +533,18 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
-        # Every entity, everything recorded: the status timeline answers, one at a time
-        # (its query closed at once when the reader goes away, before the store is), and
-        # linked entities answer as their parties.
-        if args.format == "json":  # json and csv: straight from the timeline's rows
+        # Every entity, everything recorded: the status timeline's rows answer, one entity
+        # at a time (the query closed at once when the reader goes away, before the store
+        # is), and linked entities answer as their parties.
+        if args.format == "json":
             with contextlib.closing(parties.status_texts(app, as_of)) as texts:
                 ctx.stream_json(render.status_head_json(as_of, horizon), "entities", texts)
             return 0
-        if args.format == "csv":
-            with contextlib.closing(parties.status_fields(app, as_of)) as fields:
+        with contextlib.closing(parties.status_fields(app, as_of)) as fields:
+            if args.format == "csv":
                 ctx.print_lines(render.status_csv_lines_of_json(fields), end="")
-            return 0
-        with contextlib.closing(timeline.iter_views(app, as_of)) as views:
-            _print_status(parties.combine_stream(app, views, as_of), args, ctx, as_of, horizon)
+            else:
+                ctx.print_lines(render.status_table_lines_of_json(fields, as_of, horizon))
     else:
         found = _parties_for(app, args.names, horizon)
         _print_status([parties.party_view(p, as_of) for p in found], args, ctx, as_of, horizon)

@@ -170,6 +170,45 @@ def status_table_lines(
         yield "(no entities)"
 
 
+def status_table_lines_of_json(
+    items: Iterable[Mapping[str, Any]], as_of: DateInterval, horizon: Horizon
+) -> Iterator[str]:
+    """``status_table_lines`` from each entity's ``entity_json`` (``members`` not needed)."""
+    yield from _wrap(_as_of_heading(as_of, horizon), 0)
+    yield ""
+    name_width = 34
+    yield f"{'ENTITY':<{name_width}} STATUS"
+    empty = True
+    for data in items:
+        empty = False
+        word = _status_word_of(data["status"], data["possible_statuses"])
+        status = textwrap.wrap(word, WIDTH - name_width - 1, break_on_hyphens=False)
+        yield f"{_pad(data['name'], name_width)} {status[0]}"
+        for more in status[1:]:
+            yield f"{'':<{name_width}} {more}"
+        notes = []
+        if _is_period(as_of) and data["possible_statuses_at_start"] != data["possible_statuses"]:
+            at_start = _status_word_of(data["status_at_start"], data["possible_statuses_at_start"])
+            notes.append(f"at start: {at_start}")
+        if data["changed_within"]:
+            notes.append(f"{len(data['changed_within'])} change(s) may fall within")
+        pending = data["pending_delisting_requests"]
+        if pending:
+            certain = "" if all(a["certain"] for a in pending) else " (uncertain)"
+            notes.append(f"delisting requested{certain}")
+        for note in notes:
+            yield f"{'':<{name_width}}   {note}"
+    if empty:
+        yield "(no entities)"
+
+
+def _status_word_of(status: str, possible: Sequence[str]) -> str:
+    """``status_word`` of a status and its possible statuses as the JSON gives them."""
+    if status == Status.UNCERTAIN.value:
+        return "uncertain: " + " or ".join(possible)
+    return status
+
+
 def _is_period(as_of: DateInterval) -> bool:
     return not as_of.is_day
 

@@ -270,3 +270,6 @@ def test_on_random_records_and_links_the_timeline_and_the_fold_agree(
         assert [json.loads(t.text) for t in texts] == [render.entity_json(v) for v in combined]
         csv_lines = render.status_csv_lines_of_json(parties.status_fields(app, as_of))
         assert list(csv_lines) == list(render.status_csv_lines(combined))
+        fields = parties.status_fields(app, as_of)
+        table = render.status_table_lines_of_json(fields, as_of, Horizon())
+        assert list(table) == list(render.status_table_lines(combined, as_of, Horizon()))
