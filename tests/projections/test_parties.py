@@ -23,7 +23,7 @@ from events_log.app import SanctionsApp
 from events_log.bundled import load_bundled
 from events_log.links import link, unlink
 from events_log.store import resolve_store
-from projections import parties, render, timeline
+from projections import json_tables, parties, render, timeline
 from projections.views import Horizon
 
 REVIEW = Source("Desk review", published=date(2020, 1, 1))
@@ -268,8 +268,8 @@ def test_on_random_records_and_links_the_timeline_and_the_fold_agree(
         # the answer encoded straight from the rows is the combined views' answer, exactly
         texts = parties.status_texts(app, as_of)
         assert [json.loads(t.text) for t in texts] == [render.entity_json(v) for v in combined]
-        csv_lines = render.status_csv_lines_of_json(parties.status_fields(app, as_of))
+        csv_lines = json_tables.status_csv_lines(parties.status_fields(app, as_of))
         assert list(csv_lines) == list(render.status_csv_lines(combined))
         fields = parties.status_fields(app, as_of)
-        table = render.status_table_lines_of_json(fields, as_of, Horizon())
+        table = json_tables.status_table_lines(fields, as_of, Horizon())
         assert list(table) == list(render.status_table_lines(combined, as_of, Horizon()))
