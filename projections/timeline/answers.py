@@ -1,11 +1,13 @@
 """Every entity's §8 JSON straight from the timeline's rows, without the fold's objects.
 
 ``entity_texts`` gives what ``render.entity_json`` of each of ``queries.iter_views``'s
-views encodes to, in the same order, each already encoded: the stored display JSON is read
-as lists and strings, the rules that pick pending requests, negotiations, activities and
-changes and conflicts are applied on day ordinals, and the entity's head is encoded once
-for the entity and for its one member. Elsewhere than SQLite, every entity is made from
-its view. A property test holds both equal to the fold's answer.
+views encodes to, in the same order, each already encoded; ``entity_fields`` the same
+data not encoded, for the csv and table answers. The stored display JSON is read as lists
+and strings, the rules that pick pending requests, negotiations, activities, changes and
+conflicts run on day ordinals, and the entity's head is encoded once for the entity and
+for its one member. Elsewhere than SQLite, every entity is made from its view. Property
+tests hold both to the fold's answer (``tests/projections/test_timeline.py``, and with
+links ``test_parties.py``).
 """
 
 from __future__ import annotations
