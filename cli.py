@@ -33,11 +33,10 @@ from events_log.store import (
 )
 from projections import (
     event_render,
+    json_tables,
     parties,
     party_render,
-    picture,
     render,
-    report,
     terminal,
     timeline,
     verify,
@@ -543,11 +542,18 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     horizon = parse_horizon(args)
     app = open_app(args.store, ctx)
     if not args.names and horizon == Horizon():
-        # Every entity, everything recorded: the status timeline answers, one at a time
-        # (its query closed at once when the reader goes away, before the store is), and
-        # linked entities answer as their parties.
-        with contextlib.closing(timeline.iter_views(app, as_of)) as views:
-            _print_status(parties.combine_stream(app, views, as_of), args, ctx, as_of, horizon)
+        # Every entity, everything recorded: the status timeline's rows answer, one entity
+        # at a time (the query closed at once when the reader goes away, before the store
+        # is), and linked entities answer as their parties.
+        if args.format == "json":
+            with contextlib.closing(parties.status_texts(app, as_of)) as texts:
+                ctx.stream_json(render.status_head_json(as_of, horizon), "entities", texts)
+            return 0
+        with contextlib.closing(parties.status_fields(app, as_of)) as fields:
+            if args.format == "csv":
+                ctx.print_lines(json_tables.status_csv_lines(fields), end="")
+            else:
+                ctx.print_lines(json_tables.status_table_lines(fields, as_of, horizon))
     else:
         found = _parties_for(app, args.names, horizon)
         _print_status([parties.party_view(p, as_of) for p in found], args, ctx, as_of, horizon)
@@ -991,6 +997,8 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
+    from projections import picture  # matplotlib: imported only for a picture
+
     start = parse_date(args.start, cap=False).start if args.start else None
     end_interval = parse_date(args.end, cap=False) if args.end else None
     end = end_interval.last_day if end_interval else None
@@ -1003,6 +1011,8 @@ def cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    from projections import report  # jinja2 and matplotlib: imported only for a report
+
     as_of = parse_as_of(args.as_of, ctx)
     horizon = parse_horizon(args)
     report.check_path(args.output)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import attrs
 
+from domain.dates import DateInterval
 from domain.errors import RuleViolationError
 from domain.record import (
     ENTITIES_LINKED,
@@ -224,42 +225,46 @@ REQUEST_WITHOUT_MEASURE = "delisting_request_without_measure"
 def conflicts(record: EntityRecord) -> list[Conflict]:
     """A delisting request made when no measure of the party can have been in force (nor
     waived) on any day the request may fall on."""
+    windows = [measure_window(m) for m in record.measures]
     found = []
     for request in record.requests:
         event = request.request
         low, high = first_day(event.effective), last_day(event.effective)
-        if any(_possibly_on(measure, low, high) for measure in record.measures):
-            continue
-        when = "undated" if event.effective is None else event.effective.describe()
-        why = (
-            "no measure is on record"
-            if not record.measures
-            else "no measure on record can have begun by then"
-            if all(_begins_after(m, high) for m in record.measures)
-            else "every measure on record had ended by then"
-            if not any(_begins_after(m, high) for m in record.measures)
-            else "no measure on record can have been in force then"
-        )
-        found.append(
-            Conflict(
-                REQUEST_WITHOUT_MEASURE,
-                event,
-                f"delisting requested by {event.get('requested_by')} ({when}), "
-                f"but {why}: the request implies a sanction in force",
-            )
-        )
+        message = request_conflict(event.get("requested_by"), event.effective, low, high, windows)
+        if message is not None:
+            found.append(Conflict(REQUEST_WITHOUT_MEASURE, event, message))
     return found
 
 
-def _begins_after(measure: MeasureRecord, high: int) -> bool:
-    """Whether the measure surely begins after day ``high``."""
-    earliest, _ = chain_bounds(measure.chain())
-    return earliest[0] > high
-
-
-def _possibly_on(measure: MeasureRecord, low: int, high: int) -> bool:
-    """Whether the measure can be in force or waived on some day from ``low`` to ``high``."""
+def measure_window(measure: MeasureRecord) -> tuple[int, int]:
+    """The first day a measure can begin and the last it can be in force or waived (its
+    chain's bounds: they depend only on its imposition and its ending)."""
     earliest, latest = chain_bounds(measure.chain())
-    begins = earliest[0]
-    ends = NEVER if measure.ending is None else latest[-1]
-    return begins <= high and ends >= low
+    return earliest[0], NEVER if measure.ending is None else latest[-1]
+
+
+def request_conflict(
+    requested_by: object,
+    effective: DateInterval | None,
+    low: int,
+    high: int,
+    windows: Sequence[tuple[int, int]],
+) -> str | None:
+    """The message of a request's conflict when no measure (by its window) can be on any
+    day from ``low`` to ``high``, the days the request may fall on; else ``None``."""
+    if any(begins <= high and ends >= low for begins, ends in windows):
+        return None
+    when = "undated" if effective is None else effective.describe()
+    why = (
+        "no measure is on record"
+        if not windows
+        else "no measure on record can have begun by then"
+        if all(begins > high for begins, _ in windows)
+        else "every measure on record had ended by then"
+        if not any(begins > high for begins, _ in windows)
+        else "no measure on record can have been in force then"
+    )
+    return (
+        f"delisting requested by {requested_by} ({when}), "
+        f"but {why}: the request implies a sanction in force"
+    )

@@ -12,7 +12,9 @@ change an entity's own rows, so the timeline stays per entity; see the property 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
@@ -23,6 +25,8 @@ from domain.record import ENTITY_REGISTERED, EntityRecord, Recorded
 from events_log.app import SanctionsApp
 from events_log.bulk_read import histories
 from events_log.links import link_events
+from projections import render, timeline
+from projections.stream import Encoded
 from projections.views import EntityView, Horizon, all_records, record_of, view
 
 
@@ -150,13 +154,57 @@ def combine_stream(
         yield from views
         return
     kept = (v for v in views if v.record.entity_id not in linked)
+    folded = _party_views(app, known, as_of)
+    yield from heapq.merge(kept, sorted(folded, key=_order), key=_order)
+
+
+def status_texts(app: SanctionsApp, as_of: DateInterval) -> Generator[Encoded, None, None]:
+    """Every entity's ``render.entity_json``, encoded, sorted by name (then id), as
+    ``combine_stream`` gives the views: the timeline's rows encoded for the entities
+    without links, the parties folded from their members' events."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    yield from _merged(
+        app, as_of, timeline.entity_texts, lambda v: Encoded(encode(render.entity_json(v)))
+    )
+
+
+def status_fields(app: SanctionsApp, as_of: DateInterval) -> Generator[dict[str, Any], None, None]:
+    """``status_texts`` not encoded (``timeline.entity_fields``: no ``members`` for an
+    entity without links), for the csv and table answers."""
+    yield from _merged(app, as_of, timeline.entity_fields, render.entity_json)
+
+
+_T = TypeVar("_T")
+
+
+def _merged(
+    app: SanctionsApp,
+    as_of: DateInterval,
+    read: Callable[..., Iterator[tuple[tuple[str, str], _T]]],
+    of_party: Callable[[EntityView], _T],
+) -> Generator[_T, None, None]:
+    """The entities without links as ``read`` gives them, with the parties' answers
+    (``of_party`` of their views) merged in by name, then id."""
+    known = known_parties(app, Horizon())
+    linked = known.linked()
+    items = read(app, as_of, skip=linked)
+    if not linked:
+        yield from (item for _, item in items)
+        return
+    views = _party_views(app, known, as_of)
+    folded = sorted(((_order(v), of_party(v)) for v in views), key=lambda item: item[0])
+    for _, item in heapq.merge(items, folded, key=lambda item: item[0]):
+        yield item
+
+
+def _party_views(app: SanctionsApp, known: Parties, as_of: DateInterval) -> list[EntityView]:
+    """The view of every party with links, folded from its members' events."""
     groups = known.groups()
     read = histories(app, [m for members in groups for m in members])
-    folded = [
+    return [
         party_view(build_party({m: read[m] for m in members}, known, Horizon()), as_of)
         for members in groups
     ]
-    yield from heapq.merge(kept, sorted(folded, key=_order), key=_order)
 
 
 def changed_parties(
@@ -167,7 +215,8 @@ def changed_parties(
     known = known_parties(app, horizon)
     wanted = {known.members(e) for e in changed} | set(known.groups())
     records = [party_of(app, members, known, horizon).record for members in wanted]
-    return sorted(records, key=lambda r: r.name.casefold())
+    # by name, then id (as ``timeline.changed``): the set's order differs run to run
+    return sorted(records, key=lambda r: (r.name.casefold(), r.entity_id))
 
 
 def matching(found: Sequence[Party], query: str | None) -> list[Party]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any
+from typing import Any
 
 from domain.dates import DateInterval
 from domain.record import Recorded
 from domain.status import Annotation, MeasureAt, Status
 from projections import terminal
+from projections.csv_rows import CSV_HEADER, CsvRows
 from projections.event_render import entity_head_json, event_json
 from projections.party_render import extend_entity_json, names_of, party_lines
 from projections.phrases import (
@@ -212,46 +212,15 @@ def detail_block(item: EntityView) -> str:
     return "\n".join(lines)
 
 
-class _CsvRows:
-    """CSV rows ending in ``\n`` whose fields are quoted when they hold ``\r`` too.
-
-    The csv module quotes a field that holds a character of the line terminator; with
-    ``\n`` alone a bare ``\r`` would go out unquoted, and readers would split the row.
-    """
-
-    def __init__(self, out: IO[str]) -> None:
-        self.out = out
-        self.row = io.StringIO()
-        self.writer = csv.writer(self.row, lineterminator="\r\n")
-
-    def writerow(self, fields: Sequence[Any]) -> None:
-        self.row.seek(0)
-        self.row.truncate()
-        self.writer.writerow(fields)
-        self.out.write(self.row.getvalue().removesuffix("\r\n") + "\n")
-
-
 def status_csv(views: Sequence[EntityView]) -> str:
     return "".join(status_csv_lines(views)).rstrip("\n")
-
-
-_CSV_HEADER = [
-    "entity_id",
-    "name",
-    "status",
-    "possible_statuses",
-    "status_at_start",
-    "measures",
-    "pending_delisting_requests",
-    "identifiers",
-]
 
 
 def status_csv_lines(views: Iterable[EntityView]) -> Iterator[str]:
     """``status_csv``'s rows, each with its line end, one entity at a time."""
     out = io.StringIO()
-    writer = _CsvRows(out)
-    writer.writerow(_CSV_HEADER)
+    writer = CsvRows(out)
+    writer.writerow(CSV_HEADER)
     for item in views:
         writer.writerow(
             [

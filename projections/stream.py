@@ -3,6 +3,9 @@
 ``json_chunks(head, key, items, indent)`` gives, chunk by chunk, exactly the text that
 ``json.dumps({**head, key: list(items)}, indent=indent, ensure_ascii=False)`` gives, with
 one item encoded at a time: the first chunk goes out before the last item is made.
+An item may come already encoded (``Encoded``: the text ``json.dumps(item,
+ensure_ascii=False)`` gives); it is written as it is, or decoded and encoded again where
+the output is indented or ASCII only.
 """
 
 from __future__ import annotations
@@ -10,6 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Encoded:
+    """An item's JSON text, as ``json.dumps(item, ensure_ascii=False)`` makes it."""
+
+    text: str
 
 
 def json_chunks(
@@ -38,8 +50,12 @@ def json_chunks(
         empty = "]\n}"
     yield opening
     first = True
+    plain = indent is None and not ascii_only
     for item in items:
-        text = encode(item)
+        if isinstance(item, Encoded):
+            text = item.text if plain else encode(json.loads(item.text))
+        else:
+            text = encode(item)
         if indent is not None:
             text = text.replace("\n", before)
         yield (before if first else between) + text

@@ -21,6 +21,7 @@ The modules, one idea each:
 ``bulk``        a long backlog projected in key order, in a process pool (SQLite)
 ``apart``       following the log from a second process during an import
 ``queries``     every entity's status or view over an as-of period
+``answers``     every entity's JSON answer straight from the rows
 
 Views that filter the log (``--recorded-by``, ``--reported-by``) are not materialised:
 they keep using the fold.
@@ -28,6 +29,7 @@ they keep using the fold.
 
 from __future__ import annotations
 
+from projections.timeline.answers import entity_fields, entity_texts
 from projections.timeline.apart import FollowerApart
 from projections.timeline.bulk import project_in_key_order
 from projections.timeline.projection import (
@@ -58,8 +60,10 @@ __all__ = [
     "TimelineView",
     "catch_up",
     "changed",
+    "entity_fields",
     "entity_rows",
     "entity_rows_by_fold",
+    "entity_texts",
     "follow",
     "iter_views",
     "project_in_key_order",

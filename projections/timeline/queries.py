@@ -134,11 +134,11 @@ def iter_views(app: SanctionsApp, as_of: DateInterval) -> Generator[EntityView, 
     view = timeline_view(app)
     start, end = as_of_bounds(as_of)
     if isinstance(view, SQLiteTimelineView):
-        rows = view.iterate_sorted(_SORTED, (start, start, end, end, start, start, end, end))
+        rows = view.iterate_sorted(SORTED_VIEWS, (start, start, end, end, start, start, end, end))
         for entity_id, name, display, at_start, at_end, states_start, states_end in rows:
-            first_status, first_possible = at_start.split(_UNIT)
-            last_status, last_possible = at_end.split(_UNIT)
-            yield _entity_view(
+            first_status, first_possible = at_start.split(UNIT)
+            last_status, last_possible = at_end.split(UNIT)
+            yield entity_view_of(
                 entity_id,
                 name,
                 display,
@@ -146,7 +146,7 @@ def iter_views(app: SanctionsApp, as_of: DateInterval) -> Generator[EntityView, 
                     start: (first_status, first_possible.split(SEPARATOR)),
                     end: (last_status, last_possible.split(SEPARATOR)),
                 },
-                {start: _states_of(states_start), end: _states_of(states_end)},
+                {start: states_of(states_start), end: states_of(states_end)},
                 start,
                 end,
             )
@@ -158,7 +158,7 @@ def iter_views(app: SanctionsApp, as_of: DateInterval) -> Generator[EntityView, 
     status = {cut: _status_rows(view, cut) for cut in (start, end)}
     states = {cut: _state_rows(view, cut) for cut in (start, end)}
     for entity_id, name, _, display in heads:
-        yield _entity_view(
+        yield entity_view_of(
             entity_id,
             name,
             display,
@@ -169,8 +169,8 @@ def iter_views(app: SanctionsApp, as_of: DateInterval) -> Generator[EntityView, 
         )
 
 
-_UNIT = "\x1f"  # between status and possible statuses in the sorted query's answer
-_SORTED = (
+UNIT = "\x1f"  # between status and possible statuses in the sorted query's answer
+SORTED_VIEWS = (
     "SELECT e.entity_id, e.name, e.display, "
     "(SELECT s.status || char(31) || s.possible FROM timeline_status s "
     " WHERE s.entity_id = e.entity_id AND s.cut_from <= ? AND s.cut_until > ?), "
@@ -184,7 +184,7 @@ _SORTED = (
 )
 
 
-def _states_of(found: str) -> dict[str, frozenset[MeasureState]]:
+def states_of(found: str) -> dict[str, frozenset[MeasureState]]:
     """The measures' possible states, from the sorted query's JSON array."""
     return {
         measure_id: frozenset(MeasureState(s) for s in possible.split(SEPARATOR))
@@ -192,7 +192,7 @@ def _states_of(found: str) -> dict[str, frozenset[MeasureState]]:
     }
 
 
-def _entity_view(
+def entity_view_of(
     entity_id: str,
     name: str,
     display: str,

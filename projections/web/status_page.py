@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 import attrs
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from domain.dates import DateInterval
 from domain.record import EntityRecord
 from projections import event_render, parties, party_render, render, timeline
+from projections.stream import json_chunks
 from projections.timeline import EntityStatus
 from projections.views import Horizon
 from projections.web.common import PAGE_SIZE, as_of, page_number, store
@@ -124,10 +125,11 @@ def api_status() -> ResponseReturnValue:
     when = as_of(request.args.get("as_of"))
     names = request.args.getlist("name")
     app = store()
-    if names:
-        views = [parties.party_view(p, when) for p in parties.parties_for(app, names, Horizon())]
-    else:
-        views = parties.combine(app, timeline.views(app, when), when)
+    if not names:  # every entity: the command line's text, encoded from the timeline's rows
+        head = render.status_head_json(when, Horizon())
+        text = "".join(json_chunks(head, "entities", parties.status_texts(app, when)))
+        return Response(text, mimetype="application/json")
+    views = [parties.party_view(p, when) for p in parties.parties_for(app, names, Horizon())]
     return jsonify(render.status_json(views, when, Horizon()))
 
 

@@ -4,6 +4,7 @@ all-entity answers (timeline rows combined by the fold) equal the fold of every 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from events_log.app import SanctionsApp
 from events_log.bundled import load_bundled
 from events_log.links import link, unlink
 from events_log.store import resolve_store
-from projections import parties, render, timeline
+from projections import json_tables, parties, render, timeline
 from projections.views import Horizon
 
 REVIEW = Source("Desk review", published=date(2020, 1, 1))
@@ -264,3 +265,11 @@ def test_on_random_records_and_links_the_timeline_and_the_fold_agree(
         combined = parties.combine(app, timeline.views(app, as_of), as_of)
         found = [comparable(render.entity_json(v)) for v in combined if v.record.entity_id in mine]
         assert found == expected
+        # the answer encoded straight from the rows is the combined views' answer, exactly
+        texts = parties.status_texts(app, as_of)
+        assert [json.loads(t.text) for t in texts] == [render.entity_json(v) for v in combined]
+        csv_lines = json_tables.status_csv_lines(parties.status_fields(app, as_of))
+        assert list(csv_lines) == list(render.status_csv_lines(combined))
+        fields = parties.status_fields(app, as_of)
+        table = json_tables.status_table_lines(fields, as_of, Horizon())
+        assert list(table) == list(render.status_table_lines(combined, as_of, Horizon()))

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.stream import json_chunks
+from projections.stream import Encoded, json_chunks
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=8)
 VALUES: st.SearchStrategy[Any] = st.recursive(
@@ -48,3 +48,22 @@ def test_the_first_chunk_comes_before_the_items_are_made() -> None:
     assert made == []
     assert next(chunks) == '{"n": 0}'
     assert made == [0]
+
+
+@given(
+    head=st.dictionaries(TEXT, VALUES, max_size=4),
+    key=TEXT,
+    items=st.lists(VALUES, max_size=5),
+    indent=st.sampled_from([None, 2]),
+    ascii_only=st.booleans(),
+)
+def test_items_given_encoded_make_the_same_text_as_items_given_whole(
+    head: dict[str, Any], key: str, items: list[Any], indent: int | None, ascii_only: bool
+) -> None:
+    head.pop(key, None)
+    encoded = [Encoded(json.dumps(item, ensure_ascii=False)) for item in items]
+
+    streamed = "".join(json_chunks(head, key, iter(encoded), indent, ascii_only=ascii_only))
+
+    assert streamed == "".join(json_chunks(head, key, iter(items), indent, ascii_only=ascii_only))
+    assert streamed == json.dumps({**head, key: items}, indent=indent, ensure_ascii=ascii_only)

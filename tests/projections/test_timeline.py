@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -416,3 +417,5 @@ def test_on_random_records_the_timeline_and_the_fold_give_the_same_answers(
         )
         found = [v for v in timeline.views(app, as_of) if v.record.entity_id == str(entity_id)]
         assert [render.entity_json(v) for v in found] == [expected]
+        texts = [t for (_, e), t in timeline.entity_texts(app, as_of) if e == str(entity_id)]
+        assert [t.text for t in texts] == [json.dumps(expected, ensure_ascii=False)]
