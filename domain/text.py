@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -11,12 +12,14 @@ from domain.errors import RuleViolationError
 def control_character(text: str) -> tuple[int, str] | None:
     """The position and character of the first control character in ``text``, if any.
 
-    Control characters are Unicode category Cc: C0 (newline, tab, ESC, ...), DEL and C1.
+    Control characters are Unicode category Cc: C0 (newline, tab, ESC, ...), DEL and C1,
+    which are exactly U+0000-U+001F and U+007F-U+009F (one search, not a lookup a character).
     """
-    for index, char in enumerate(text):
-        if unicodedata.category(char) == "Cc":
-            return index, char
-    return None
+    found = _CONTROL.search(text)
+    return None if found is None else (found.start(), found.group())
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def describe_character(char: str) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.errors import RuleViolationError
-from domain.text import check_text
+from domain.text import check_text, control_character
 
 
 class TestCheckText:
@@ -37,3 +42,20 @@ class TestCheckText:
 
     def test_printable_text_in_any_script_passes(self) -> None:
         check_text("name", "珠海振戎公司 Société Générale")
+
+
+class TestControlCharacter:
+    def test_every_code_point_is_control_exactly_when_unicode_says_cc(self) -> None:
+        found = [c for c in range(sys.maxunicode + 1) if control_character(chr(c)) is not None]
+
+        assert found == [
+            c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cc"
+        ]
+
+    @given(st.text())
+    def test_the_first_control_character_and_its_position(self, text: str) -> None:
+        expected = next(
+            ((i, ch) for i, ch in enumerate(text) if unicodedata.category(ch) == "Cc"), None
+        )
+
+        assert control_character(text) == expected
