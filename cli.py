@@ -31,7 +31,17 @@ from events_log.store import (
     translate_errors,
     writer_turn,
 )
-from projections import parties, party_render, picture, render, report, terminal, timeline, verify
+from projections import (
+    event_render,
+    parties,
+    party_render,
+    picture,
+    render,
+    report,
+    terminal,
+    timeline,
+    verify,
+)
 from projections.parties import Party
 from projections.stream import json_chunks
 from projections.views import (
@@ -571,7 +581,7 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
         ctx.print_json(party_render.history_json(party, horizon))
     else:
         entries = history(party.events, horizon)
-        ctx.print(render.history_table(party.record, entries, _names([party])))
+        ctx.print(event_render.history_table(party.record, entries, _names([party])))
     return 0
 
 
@@ -584,9 +594,9 @@ def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     found = _parties_for(app, args.names, horizon)
     steps = replay([p.record for p in found], start, end)
     if args.format == "json":
-        ctx.print_json(render.replay_json(steps))
+        ctx.print_json(event_render.replay_json(steps))
     else:
-        ctx.print(render.replay_table(steps, _names(found)))
+        ctx.print(event_render.replay_table(steps, _names(found)))
     return 0
 
 
@@ -968,14 +978,14 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     app = open_app(args.store, ctx)
     events = list(app.iter_recorded())
     if args.format == "json":
-        data = {"events": [render.event_json(e) for e in events]}
+        data = {"events": [event_render.event_json(e) for e in events]}
         ctx.print_json(data)
     else:
         names = {}
         for event in events:
             if event.type == "entity_registered":
                 names[event.entity_id] = event.get("name")
-        ctx.print(render.log_table(events, names))
+        ctx.print(event_render.log_table(events, names))
     return 0
 
 

@@ -7,28 +7,23 @@ replay, so it never raises, reads the clock or makes ids.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from domain import entity_rules as rules
 from domain.dates import DateInterval
 from domain.errors import NotFoundError, RuleViolationError
+from domain.fold import History, RecordFold, build_record, current_fold
 from domain.record import (
-    CORRECTABLE_FIELDS,
     DELISTING_DECIDED,
     DELISTING_REQUESTED,
-    ENDINGS,
     ENTITIES_LINKED,
     ENTITIES_UNLINKED,
-    EVENT_CORRECTED,
-    EVENT_RETRACTED,
-    LINK_TYPES,
-    META_TYPES,
     SANCTION_IMPOSED,
     SANCTION_LAPSED,
     SANCTION_LIFTED,
@@ -37,10 +32,8 @@ from domain.record import (
     EntityRecord,
     MeasureRecord,
     Recorded,
-    RecordFold,
     Source,
     believe,
-    build_record,
     type_word,
 )
 from domain.text import check_text
@@ -67,30 +60,6 @@ _FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 def new_event_id() -> str:
     return uuid4().hex
-
-
-class History(list[Recorded]):
-    """An entity's recorded events, with the believed record folded from them so far.
-
-    The fold is a cache, not state: it is not in the aggregate's ``__dict__`` (so not in
-    snapshots, nor in aggregate equality), copies leave it behind, and it is checked against
-    the list's length before use. ``apply`` only appends, as before.
-    """
-
-    __slots__ = ("fold",)
-
-    def __init__(self, events: Iterable[Recorded] = ()) -> None:
-        super().__init__(events)
-        self.fold: RecordFold | None = None
-
-    def __copy__(self) -> History:
-        return History(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> History:
-        return History(copy.deepcopy(list(self), memo))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (History, (list(self),))
 
 
 class Entity(Aggregate):
@@ -217,34 +186,8 @@ class Entity(Aggregate):
         return event_id in fold.belief
 
     def _fold(self) -> RecordFold | None:
-        """The believed record of the events so far, kept between commands; None when the
-        events contradict each other (then every query folds them again, and raises)."""
-        events = self.events
-        if not isinstance(events, History):
-            try:
-                return RecordFold(str(self.id), events)
-            except RuleViolationError:
-                return None
-        fold = events.fold
-        if fold is not None and fold.count < len(events):
-            for event in events[fold.count :]:
-                if not fold.admits(event):
-                    fold = None
-                    break
-                try:
-                    fold.check(event)
-                except RuleViolationError:
-                    fold = None
-                    break
-                fold.add(event)
-        if fold is None or fold.count != len(events):
-            events.fold = None
-            try:
-                fold = RecordFold(str(self.id), events)
-            except RuleViolationError:
-                return None
-        events.fold = fold
-        return fold
+        """The believed record of the events so far (None when they contradict each other)."""
+        return current_fold(str(self.id), self.events)
 
     def find_event(self, event_id: str) -> Recorded:
         for recorded in self.events:
@@ -255,56 +198,11 @@ class Entity(Aggregate):
 
     def infer_measure(self, event_type: str) -> str:
         """The one measure that an ending or waiver step can apply to, else an error."""
-        record = self.record()
-        fits = [m for m in record.measures if _fits(m, event_type)]
-        if len(fits) == 1:
-            return fits[0].measure_id
-        word = type_word(event_type)
-        if not fits:
-            ended = [
-                f"{m.measure_id[:8]} {type_word(m.ending.type)} "
-                f"{m.ending.effective.text if m.ending.effective else 'undated'}"
-                for m in record.measures
-                if m.ending is not None
-            ]
-            msg = (
-                f"entity {record.name!r} has no measure that a {word} can apply to "
-                f"({_fit_rule(event_type)}"
-                + (f"; already ended: {', '.join(ended)}" if ended else "")
-                + ")"
-            )
-            raise RuleViolationError(msg)
-        choices = ", ".join(f"{m.measure_id[:8]} ({m.label()})" for m in fits)
-        msg = (
-            f"entity {record.name!r} has {len(fits)} measures a {word} fits: "
-            f"name one with --measure: {choices}"
-        )
-        raise RuleViolationError(msg)
+        return rules.infer_measure(self.record(), event_type)
 
     def resolve_measure(self, measure: str) -> str:
         """A measure id from a full id or unique prefix, or from its program name."""
-        record = self.record()
-        needle = measure.casefold()
-        matches = [
-            m for m in record.measures if needle in (m.program.casefold(), m.label().casefold())
-        ]
-        if not matches and len(needle) >= 6:
-            matches = [m for m in record.measures if m.measure_id.startswith(needle)]
-        if len(matches) == 1:
-            return matches[0].measure_id
-        if not matches:
-            known = ", ".join(f"{m.measure_id[:8]} ({m.label()})" for m in record.measures)
-            if 0 < len(needle) < 6 and all(c in "0123456789abcdef" for c in needle):
-                known += "; an id prefix needs at least 6 characters"
-            msg = f"measure {measure!r} is not on record for entity {record.name!r}" + (
-                f"; its measures: {known}" if known else "; it has no measures"
-            )
-            raise NotFoundError(msg)
-        msg = (
-            f"measure {measure!r} is ambiguous for entity {record.name!r}: "
-            "use its id (or a longer id prefix)"
-        )
-        raise RuleViolationError(msg)
+        return rules.resolve_measure(self.record(), measure)
 
     # -- commands -----------------------------------------------------------------------
 
@@ -325,8 +223,8 @@ class Entity(Aggregate):
         self._trigger(self.IdentifierAdded, envelope, identifier=identifier)
 
     def impose(self, authority: str, program: str, reason: str | None, **envelope: Any) -> str:
-        _require_text("authority", authority)
-        _require_text("program", program)
+        rules.require_text("authority", authority)
+        rules.require_text("program", program)
         return self._trigger(
             self.SanctionImposed, envelope, authority=authority, program=program, reason=reason
         )
@@ -352,7 +250,7 @@ class Entity(Aggregate):
         return self._trigger(self.WaiverEnded, envelope, measure_id=measure_id)
 
     def request_delisting(self, requested_by: str, forum: str | None, **envelope: Any) -> str:
-        _require_text("requested by", requested_by)
+        rules.require_text("requested by", requested_by)
         return self._trigger(
             self.DelistingRequested, envelope, requested_by=requested_by, forum=forum
         )
@@ -361,37 +259,17 @@ class Entity(Aggregate):
         if outcome not in ("granted", "denied"):
             msg = f"outcome {outcome!r} must be 'granted' or 'denied'"
             raise RuleViolationError(msg)
-        record = self.record()
-        open_requests = [r for r in record.requests if r.decision is None]
-        if request_id is None:
-            if len(open_requests) != 1:
-                msg = (
-                    f"entity {record.name!r} has no delisting request awaiting a decision"
-                    if not open_requests
-                    else f"entity {record.name!r} has {len(open_requests)} open delisting "
-                    "requests: name one with --request"
-                )
-                raise RuleViolationError(msg)
-            request_id = open_requests[0].request.event_id
-        else:
-            matches = [r for r in record.requests if r.request.event_id.startswith(request_id)]
-            if len(matches) != 1:
-                msg = f"delisting request {request_id!r} is not on record for {record.name!r}"
-                raise NotFoundError(msg)
-            if matches[0].decision is not None:
-                msg = f"delisting request {request_id!r} is already decided"
-                raise RuleViolationError(msg)
-            request_id = matches[0].request.event_id
+        request_id = rules.choose_request(self.record(), request_id)
         return self._trigger(
             self.DelistingDecided, envelope, request_id=request_id, outcome=outcome
         )
 
     def mention_negotiation(self, forum: str, summary: str | None, **envelope: Any) -> str:
-        _require_text("forum", forum)
+        rules.require_text("forum", forum)
         return self._trigger(self.NegotiationMentioned, envelope, forum=forum, summary=summary)
 
     def report_activity(self, summary: str, **envelope: Any) -> str:
-        _require_text("summary", summary)
+        rules.require_text("summary", summary)
         return self._trigger(self.ActivityReported, envelope, summary=summary)
 
     def record_link(self, other_id: str, link_id: str, reason: str | None, **envelope: Any) -> str:
@@ -407,51 +285,15 @@ class Entity(Aggregate):
     def correct(self, target: str, changes: Mapping[str, Any], **envelope: Any) -> str:
         """Replace fields of an earlier event; refused if the record would contradict itself."""
         original = self.find_event(target)
-        _refuse_link_fix(original, "correct")
-        if original.type in META_TYPES:
-            msg = (
-                f"event {target[:8]} is a {type_word(original.type)}: correct the "
-                "original event instead, or retract this one"
-            )
-            raise RuleViolationError(msg)
-        allowed = CORRECTABLE_FIELDS.get(original.type, ())
-        if not changes:
-            msg = "a correction must change at least one field"
-            raise RuleViolationError(msg)
-        for name in changes:
-            if name not in allowed:
-                msg = (
-                    f"field {name!r} cannot be corrected on a "
-                    f"{type_word(original.type)}; correctable: {', '.join(allowed)}"
-                )
-                raise RuleViolationError(msg)
+        rules.check_correction(original, target, changes)
         return self._trigger(self.EventCorrected, envelope, target=target, changes=dict(changes))
 
     def retract(self, target: str, reason: str, **envelope: Any) -> str:
         original = self.find_event(target)
-        _require_text("reason", reason)
-        _refuse_link_fix(original, "retract")
-        if original.type == EVENT_RETRACTED:
-            msg = f"event {target[:8]} is a retraction: a retraction cannot be retracted"
-            raise RuleViolationError(msg)
+        rules.require_text("reason", reason)
         fold = self._fold()
         beliefs = believe(self.events).belief if fold is None else fold.belief
-        if beliefs.get(target) == "retracted":
-            msg = f"event {target[:8]} is already retracted"
-            raise RuleViolationError(msg)
-        record = self.record()
-        measure = record.measure(target)
-        if measure is not None and len(measure.chain()) > 1:
-            later = ", ".join(f"{type_word(e.type)} {e.event_id[:8]}" for e in measure.chain()[1:])
-            msg = f"imposition {target[:8]} has later events ({later}): retract those first"
-            raise RuleViolationError(msg)
-        for request in record.requests:
-            if request.request.event_id == target and request.decision is not None:
-                msg = (
-                    f"delisting request {target[:8]} has a decision "
-                    f"({request.decision.event_id[:8]}): retract that first"
-                )
-                raise RuleViolationError(msg)
+        rules.check_retraction(original, target, beliefs, self.record())
         return self._trigger(self.EventRetracted, envelope, target=target, reason=reason)
 
     def believed(self, event_id: str) -> Recorded:
@@ -503,22 +345,14 @@ class Entity(Aggregate):
             name = self.record().name
             msg = f"measure {measure_id[:8]!r} is not on record for entity {name!r}"
             raise NotFoundError(msg)
-        if measure.ending is not None and event_type not in (EVENT_CORRECTED,):
-            ended = measure.ending
-            when = ended.effective.text if ended.effective else "undated"
-            msg = (
-                f"measure {measure_id[:8]} ({measure.label()}) already "
-                f"{ended.type.removeprefix('sanction_')} ({when}): "
-                f"no {type_word(event_type)} after its end"
-            )
-            raise RuleViolationError(msg)
+        rules.check_open(measure, measure_id, event_type)
         return measure
 
     def _trigger(
         self, event_class: type[Entity.Fact], envelope: Mapping[str, Any], **fields: Any
     ) -> str:
         """Check the record with the new event, then trigger it. Returns its event id."""
-        check_fields(fields, envelope["source"])
+        rules.check_fields(fields, envelope["source"])
         event_id = envelope.get("event_id") or new_event_id()
         recorded_at = envelope.get("recorded_at")
         payload = {
@@ -564,10 +398,10 @@ def register(
     recorded_at: datetime | None = None,
 ) -> Entity:
     """A new entity, registered under its canonical name."""
-    _require_text("name", name)
-    _require_text("kind", kind)
+    rules.require_text("name", name)
+    rules.require_text("kind", kind)
     check_text("country", country, required=False)
-    check_fields({}, source)
+    rules.check_fields({}, source)
     return Entity._create(
         Entity.Registered,
         id=entity_id or uuid4(),
@@ -601,52 +435,6 @@ def to_recorded(event: Entity.Fact, position: int | None = None) -> Recorded:
         position=position,
         version=event.originator_version,
     )
-
-
-def _require_text(what: str, value: str | None) -> None:
-    check_text(what, value)
-
-
-def check_fields(fields: Mapping[str, Any], source: Source) -> None:
-    """Refuse control characters (and blank text) in an event's own fields and its source."""
-    for field, value in fields.items():
-        if isinstance(value, str):
-            check_text(field.replace("_", " "), value, required=False)
-        elif field == "changes" and isinstance(value, Mapping):
-            check_fields(value, source)
-    check_text("source", source.title)
-    check_text("source publisher", source.publisher, required=False)
-    check_text("source URL", source.url, required=False)
-    check_text("source quote", source.quote, required=False)
-
-
-def _refuse_link_fix(event: Recorded, verb: str) -> None:
-    if event.type in LINK_TYPES:
-        msg = (
-            f"event {event.event_id[:8]} is a {type_word(event.type)}: a link is not "
-            f"corrected or retracted (cannot {verb} it); withdraw it with 'unlink'"
-        )
-        raise RuleViolationError(msg)
-
-
-def _fits(measure: MeasureRecord, event_type: str) -> bool:
-    if measure.ending is not None:
-        return False
-    if event_type in ENDINGS:
-        return True
-    if event_type == SANCTION_WAIVED:
-        return not measure.is_waived_now()
-    if event_type == WAIVER_ENDED:
-        return measure.is_waived_now()
-    return False
-
-
-def _fit_rule(event_type: str) -> str:
-    if event_type in ENDINGS:
-        return "no measure in force or waived"
-    if event_type == SANCTION_WAIVED:
-        return "no measure in force"
-    return "no measure waived"
 
 
 __all__ = [

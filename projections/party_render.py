@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.party import by_source, conflicts, disagreement
 from domain.record import EntityRecord
+from projections import event_render
 from projections.views import EntityView, Horizon, history
 
 if TYPE_CHECKING:
@@ -136,9 +137,7 @@ def names_of(item: EntityView) -> dict[str, str]:
 
 def history_json(party: Party, horizon: Horizon) -> dict[str, Any]:
     """``history --format json`` for a party: its events merged, and its ``members``."""
-    from projections.render import history_json as entity_history_json  # render imports this
-
-    data = entity_history_json(party.record, history(party.events, horizon))
+    data = event_render.history_json(party.record, history(party.events, horizon))
     data["members"] = [member_json(m) for m in party.members]
     return data
 
@@ -155,14 +154,12 @@ def entities_json(found: Sequence[Party]) -> dict[str, Any]:
 
 def entities_table(found: Sequence[Party]) -> str:
     """One line per entity; a party's other members indented under its first."""
-    from projections.render import entities_table as entity_lines  # render imports this
-
-    lines = entity_lines([p.members[0] for p in found]).splitlines()
+    lines = event_render.entities_table([p.members[0] for p in found]).splitlines()
     result = lines[:1]
     for party, line in zip(found, lines[1:], strict=False):
         result.append(line)
         for member in party.members[1:]:
-            result.append("  = " + entity_lines([member]).splitlines()[1])
+            result.append("  = " + event_render.entities_table([member]).splitlines()[1])
     if not found:
         result += lines[1:]
     return "\n".join(result)

@@ -5,26 +5,33 @@ from __future__ import annotations
 import csv
 import io
 import textwrap
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from domain.dates import DateInterval
-from domain.record import EntityRecord, Recorded
-from domain.status import Annotation, MeasureAt, Status, StatusAt
-from events_log.jsonl import export_line, interval_to_json
+from domain.record import Recorded
+from domain.status import Annotation, MeasureAt, Status
 from projections import terminal
+from projections.event_render import entity_head_json, event_json
 from projections.party_render import extend_entity_json, names_of, party_lines
+from projections.phrases import (
+    WIDTH,
+    as_of_heading,
+    date_text,
+    describe,
+    event_phrase,
+    quote_lines,
+    source_line,
+    status_word,
+    wrap,
+)
 from projections.views import (
     Change,
     Deciding,
     EntityView,
     Explanation,
-    HistoryEntry,
     Horizon,
-    ReplayStep,
 )
-
-WIDTH = 80
 
 
 def date_json(interval: DateInterval | None) -> dict[str, Any] | None:
@@ -41,17 +48,6 @@ def horizon_json(horizon: Horizon) -> dict[str, Any]:
 def as_of_json(as_of: DateInterval) -> dict[str, Any]:
     data = as_of.as_json()
     return {"input": data["text"], "from": data["from"], "until": data["until"]}
-
-
-def entity_head_json(record: EntityRecord) -> dict[str, Any]:
-    return {
-        "entity_id": record.entity_id.replace("-", ""),
-        "name": record.name,
-        "kind": record.kind,
-        "country": record.country,
-        "aliases": list(record.aliases),
-        "identifiers": list(record.identifiers),
-    }
 
 
 def measure_json(measure: MeasureAt) -> dict[str, Any]:
@@ -120,20 +116,6 @@ def status_head_json(as_of: DateInterval, horizon: Horizon) -> dict[str, Any]:
     return {"as_of": as_of_json(as_of), **horizon_json(horizon)}
 
 
-def status_word(status: StatusAt) -> str:
-    if status.status is Status.UNCERTAIN:
-        return "uncertain: " + " or ".join(status.possible_statuses)
-    return status.status.value
-
-
-def _cell(text: str, width: int) -> str:
-    return terminal.fit(text, width)
-
-
-def _pad(text: str, width: int) -> str:
-    return terminal.pad(text, width)
-
-
 def status_table(views: Sequence[EntityView], as_of: DateInterval, horizon: Horizon) -> str:
     return "\n".join(status_table_lines(views, as_of, horizon))
 
@@ -142,7 +124,7 @@ def status_table_lines(
     views: Iterable[EntityView], as_of: DateInterval, horizon: Horizon
 ) -> Iterator[str]:
     """``status_table``'s lines, one entity at a time."""
-    yield from _wrap(_as_of_heading(as_of, horizon), 0)
+    yield from wrap(as_of_heading(as_of, horizon), 0)
     yield ""
     name_width = 34
     yield f"{'ENTITY':<{name_width}} STATUS"
@@ -152,7 +134,7 @@ def status_table_lines(
         status = textwrap.wrap(
             status_word(item.at_end), WIDTH - name_width - 1, break_on_hyphens=False
         )
-        yield f"{_pad(item.record.name, name_width)} {status[0]}"
+        yield f"{terminal.pad(item.record.name, name_width)} {status[0]}"
         for more in status[1:]:
             yield f"{'':<{name_width}} {more}"
         notes = []
@@ -174,58 +156,31 @@ def _is_period(as_of: DateInterval) -> bool:
     return not as_of.is_day
 
 
-def _as_of_heading(as_of: DateInterval, horizon: Horizon) -> str:
-    if as_of.is_day:
-        text = f"Status as of the end of {as_of.canonical()}"
-    else:
-        assert as_of.last_day is not None
-        assert as_of.start is not None
-        text = (
-            f"Status at the end of {as_of.text} ({as_of.start.isoformat()} .. "
-            f"{as_of.last_day.isoformat()})"
-        )
-    if horizon.recorded_by is not None:
-        text += f"; recorded by {horizon.recorded_by.isoformat()}"
-    if horizon.reported_by is not None:
-        text += f"; published by {horizon.reported_by.isoformat()}"
-    return text
-
-
-def _wrap(text: str, indent: int) -> list[str]:
-    """Lines of at most WIDTH columns, control characters escaped."""
-    shown = terminal.escape(text)
-    if terminal.width(shown) != len(shown):  # wide or combining characters: count columns
-        return terminal.wrap(shown, WIDTH, indent)
-    return textwrap.wrap(
-        shown, WIDTH, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2)
-    ) or [" " * indent]
-
-
 def detail_block(item: EntityView) -> str:
     record = item.record
     at_end = item.at_end
-    lines = _wrap(
+    lines = wrap(
         f"{record.name} ({record.kind}{', ' + record.country if record.country else ''})", 0
     )
     if record.aliases:
-        lines += _wrap("aka: " + "; ".join(record.aliases), 2)
+        lines += wrap("aka: " + "; ".join(record.aliases), 2)
     if record.identifiers:
-        lines += _wrap("ids: " + ", ".join(record.identifiers), 2)
-    lines += _wrap(f"status: {status_word(at_end)}", 2)
+        lines += wrap("ids: " + ", ".join(record.identifiers), 2)
+    lines += wrap(f"status: {status_word(at_end)}", 2)
     if item.at_start.status is not at_end.status or item.changed_within:
-        lines += _wrap(f"at start of period: {status_word(item.at_start)}", 2)
+        lines += wrap(f"at start of period: {status_word(item.at_start)}", 2)
     for event in item.changed_within:
-        lines += _wrap(f"may fall within: {_event_phrase(event)}", 4)
+        lines += wrap(f"may fall within: {event_phrase(event)}", 4)
     names = names_of(item)
     for measure in at_end.measures:
         ended = measure.measure.ending
         imposition = measure.measure.imposition
-        lines += _wrap(
+        lines += wrap(
             f"measure {measure.measure.measure_id[:8]} {measure.measure.label()}: "
             f"{measure.state}"
             + ("" if len(measure.possible) == 1 else f" ({' or '.join(measure.sorted_possible())})")
-            + f"; imposed {_date(imposition.effective)}"
-            + (f"; ended {_date(ended.effective)}" if ended else "")
+            + f"; imposed {date_text(imposition.effective)}"
+            + (f"; ended {date_text(ended.effective)}" if ended else "")
             + (
                 f"; on {names[imposition.entity_id]}, per {imposition.source.title}"
                 if names
@@ -233,36 +188,28 @@ def detail_block(item: EntityView) -> str:
             ),
             2,
         )
-        lines += _wrap(_source_line(measure.measure.imposition), 4)
+        lines += wrap(source_line(measure.measure.imposition), 4)
         if ended:
-            lines += _wrap("end " + _source_line(ended), 4)
+            lines += wrap("end " + source_line(ended), 4)
     for annotation in at_end.pending_requests:
         event = annotation.event
-        lines += _wrap(
+        lines += wrap(
             f"pending delisting request by {event.get('requested_by')}, "
-            f"{_date(event.effective)}{'' if annotation.certain else ' (may not be made yet)'}",
+            f"{date_text(event.effective)}{'' if annotation.certain else ' (may not be made yet)'}",
             2,
         )
     for annotation in at_end.negotiations:
         event = annotation.event
-        lines += _wrap(
-            f"negotiation: {event.get('forum')}, {_date(event.effective)}"
+        lines += wrap(
+            f"negotiation: {event.get('forum')}, {date_text(event.effective)}"
             + ("" if annotation.certain else " (may be later)"),
             2,
         )
     if at_end.activities:
-        lines += _wrap(f"reported activities: {len(at_end.activities)} (see history)", 2)
+        lines += wrap(f"reported activities: {len(at_end.activities)} (see history)", 2)
     for line in party_lines(item):
-        lines += _wrap(line, 2)
+        lines += wrap(line, 2)
     return "\n".join(lines)
-
-
-def _date(interval: DateInterval | None) -> str:
-    return "undated" if interval is None else interval.describe()
-
-
-def _event_phrase(event: Recorded) -> str:
-    return f"{event.type.replace('_', ' ')} {_date(event.effective)}"
 
 
 class _CsvRows:
@@ -324,162 +271,6 @@ def status_csv_lines(views: Iterable[EntityView]) -> Iterator[str]:
     yield out.getvalue()
 
 
-def event_json(event: Recorded) -> dict[str, Any]:
-    """An event with its envelope and own fields, as ``log`` and ``history`` print it."""
-    data = {"position": event.position, **export_line(event)}
-    data["effective"] = None if event.effective is None else interval_to_json(event.effective)
-    return data
-
-
-def history_json(record: EntityRecord, entries: Sequence[HistoryEntry]) -> dict[str, Any]:
-    events = []
-    for entry in entries:
-        data = event_json(entry.event)
-        del data["position"]  # positions belong to the whole log (see `log`)
-        data["belief"] = entry.belief
-        if entry.believed is not None and entry.belief == "corrected":
-            data["corrected_to"] = {
-                "effective": interval_to_json(entry.believed.effective),
-                **{k: v for k, v in entry.believed.fields.items() if v != entry.event.get(k)},
-            }
-        events.append(data)
-    return {"entity": entity_head_json(record), "events": events}
-
-
-def _describe(event: Recorded) -> str:
-    kind = event.type
-    get = event.get
-    if kind == "sanction_imposed":
-        return f"imposed: {get('authority')} / {get('program')}" + (
-            f" ({get('reason')})" if get("reason") else ""
-        )
-    if kind in ("sanction_lapsed", "sanction_lifted", "sanction_waived", "waiver_ended"):
-        word = kind.removeprefix("sanction_").replace("_", " ")
-        return f"{word}: measure {str(get('measure_id'))[:8]}"
-    if kind == "delisting_requested":
-        return f"delisting requested by {get('requested_by')}" + (
-            f" ({get('forum')})" if get("forum") else ""
-        )
-    if kind == "delisting_decided":
-        return f"delisting {get('outcome')}: request {str(get('request_id'))[:8]}"
-    if kind == "negotiation_mentioned":
-        return f"negotiation: {get('forum')}" + (f": {get('summary')}" if get("summary") else "")
-    if kind == "activity_reported":
-        return f"activity: {get('summary')}"
-    if kind == "entity_registered":
-        return f"registered: {get('name')} ({get('kind')})"
-    if kind == "alias_added":
-        return f"alias: {get('alias')}"
-    if kind == "identifier_added":
-        return f"identifier: {get('identifier')}"
-    if kind == "event_corrected":
-        changes = ", ".join(
-            f"{k}={v.text if isinstance(v, DateInterval) else v}"
-            for k, v in (get("changes") or {}).items()
-        )
-        return f"correction of {str(get('target'))[:8]}: {changes}"
-    if kind == "event_retracted":
-        return f"retraction of {str(get('target'))[:8]}: {get('reason')}"
-    if kind in ("entities_linked", "entities_unlinked"):
-        word = "linked" if kind == "entities_linked" else "unlinked"
-        return f"{word} with entity {str(get('other_id')).replace('-', '')[:8]}" + (
-            f" ({get('reason')})" if get("reason") else ""
-        )
-    return kind
-
-
-def _source_line(event: Recorded) -> str:
-    source = event.source
-    published = f", {source.published.isoformat()}" if source.published else ""
-    return f"source: {source.title}{published}"
-
-
-def history_table(
-    record: EntityRecord, entries: Sequence[HistoryEntry], names: Mapping[str, str] | None = None
-) -> str:
-    lines = [*_wrap(f"History of {record.name}", 0), ""]
-    if names:
-        lines[-1:-1] = _wrap("party of " + "; ".join(names.values()), 2)
-    for entry in entries:
-        event = entry.event
-        mark = {"current": "", "corrected": " [corrected]", "retracted": " [retracted]"}[
-            entry.belief
-        ]
-        on = f"  ({names[event.entity_id]})" if names else ""
-        lines += _wrap(f"{_date(event.effective)}  {event.event_id[:8]}{mark}{on}", 0)
-        lines += _wrap(_describe(event), 4)
-        if entry.belief == "corrected" and entry.believed is not None:
-            lines += _wrap(
-                f"now believed: {_date(entry.believed.effective)}; {_describe(entry.believed)}", 4
-            )
-        lines += _quote_lines(event, 4)
-    if not entries:
-        lines.append("(no events)")
-    return "\n".join(lines)
-
-
-def replay_table(steps: Sequence[ReplayStep], names: Mapping[str, str] | None = None) -> str:
-    lines = []
-    for step in steps:
-        member = (names or {}).get(step.event.entity_id, step.record.name)
-        on = "" if member == step.record.name else f" ({member})"
-        lines += _wrap(f"{_date(step.event.effective)}  {step.record.name}{on}", 0)
-        lines += _wrap(_describe(step.event), 4)
-        lines += _wrap(f"-> {status_word(step.after)}", 4)
-    if not steps:
-        lines.append("(no events in range)")
-    return "\n".join(lines)
-
-
-def replay_json(steps: Sequence[ReplayStep]) -> dict[str, Any]:
-    return {
-        "steps": [
-            {
-                "entity_id": step.record.entity_id.replace("-", ""),
-                "name": step.record.name,
-                "event": event_json(step.event),
-                "status_after": step.after.status.value,
-                "possible_statuses_after": step.after.possible_statuses,
-            }
-            for step in steps
-        ]
-    }
-
-
-def log_table(events: Sequence[Recorded], names: dict[str, str]) -> str:
-    lines = [f"{'POS':>5} {'RECORDED (UTC)':<19} {'ENTITY':<22} EVENT"]
-    for event in events:
-        recorded = event.recorded_at.strftime("%Y-%m-%d %H:%M:%S")
-        name = _pad(names.get(event.entity_id, event.entity_id[:8]), 22)
-        lines.append(
-            f"{event.position or 0:>5} {recorded:<19} {name} "
-            + _cell(f"{event.type} {event.event_id[:8]}", WIDTH - 49)
-        )
-    return "\n".join(lines)
-
-
-def entities_table(records: Sequence[EntityRecord]) -> str:
-    lines = [f"{'ID':<8} {'KIND':<10} {'NAME':<34} ALIASES / IDENTIFIERS"]
-    for record in records:
-        extra = "; ".join([*record.aliases, *record.identifiers])
-        lines.append(
-            f"{record.entity_id.replace('-', '')[:8]:<8} {_pad(record.kind, 10)} "
-            f"{_pad(record.name, 34)} {_cell(extra, WIDTH - 55)}".rstrip()
-        )
-    if not records:
-        lines.append("(no entities)")
-    return "\n".join(lines)
-
-
-def _quote_lines(event: Recorded, indent: int) -> list[str]:
-    lines = _wrap(_source_line(event), indent)
-    quote = event.source.quote
-    if quote:
-        framed = quote if quote.startswith(('"', "\u201c")) else f'"{quote}"'
-        lines += _wrap(framed, indent + 2)
-    return lines
-
-
 def explain_summary(explanation: Explanation) -> str:
     at_end = explanation.view.at_end
     if at_end.status is Status.UNCERTAIN:
@@ -495,14 +286,14 @@ def explain_summary(explanation: Explanation) -> str:
 
 def explain_table(explanation: Explanation, as_of: DateInterval, horizon: Horizon) -> str:
     item = explanation.view
-    lines = _wrap(f"Why {item.record.name}: {_as_of_heading(as_of, horizon).lower()}", 0)
-    lines += _wrap(explain_summary(explanation), 2)
+    lines = wrap(f"Why {item.record.name}: {as_of_heading(as_of, horizon).lower()}", 0)
+    lines += wrap(explain_summary(explanation), 2)
     names = names_of(item)
     for entry in explanation.measures:
         measure = entry.measure
         lines.append("")
         on = names.get(measure.measure.imposition.entity_id)
-        lines += _wrap(
+        lines += wrap(
             f"measure {measure.measure.measure_id[:8]} {measure.measure.label()}"
             + (f" (on {on})" if on else "")
             + f": {measure.state}"
@@ -513,10 +304,10 @@ def explain_table(explanation: Explanation, as_of: DateInterval, horizon: Horizo
         )
         for deciding in entry.events:
             word = "happened" if deciding.role == "happened" else "may or may not have happened"
-            lines += _wrap(
-                f"{word}: {_event_phrase(deciding.event)} ({deciding.event.event_id[:8]})", 4
+            lines += wrap(
+                f"{word}: {event_phrase(deciding.event)} ({deciding.event.event_id[:8]})", 4
             )
-            lines += _quote_lines(deciding.event, 6)
+            lines += quote_lines(deciding.event, 6)
     others = [
         d
         for d in explanation.straddling
@@ -524,13 +315,13 @@ def explain_table(explanation: Explanation, as_of: DateInterval, horizon: Horizo
     ]
     for deciding in others:
         lines.append("")
-        lines += _wrap(f"may or may not have happened: {_event_phrase(deciding.event)}", 2)
-        lines += _quote_lines(deciding.event, 4)
+        lines += wrap(f"may or may not have happened: {event_phrase(deciding.event)}", 2)
+        lines += quote_lines(deciding.event, 4)
     if explanation.straddling:
         lines.append("")
         lines.append("  What would settle it:")
         for deciding in explanation.straddling:
-            lines += _wrap(f"- {deciding.settle}", 4)
+            lines += wrap(f"- {deciding.settle}", 4)
     return "\n".join(lines)
 
 
@@ -600,26 +391,16 @@ def diff_table_lines(
         heading += f"; recorded by {horizon.recorded_by.isoformat()}"
     if horizon.reported_by is not None:
         heading += f"; published by {horizon.reported_by.isoformat()}"
-    yield from _wrap(heading, 0)
+    yield from wrap(heading, 0)
     yield ""
     empty = True
     for change in changes:
         empty = False
         yield change.view_to.record.name
-        yield from _wrap(
+        yield from wrap(
             f"{status_word(change.view_from.at_end)} -> {status_word(change.view_to.at_end)}", 2
         )
         for event in change.events:
-            yield from _wrap(f"{_date(event.effective)}: {_describe(event)}", 4)
+            yield from wrap(f"{date_text(event.effective)}: {describe(event)}", 4)
     if empty:
         yield "(no status changed)"
-
-
-def describe(event: Recorded) -> str:
-    """One line that says what an event records, as the history table shows it."""
-    return _describe(event)
-
-
-def date_text(interval: DateInterval | None) -> str:
-    """A date as a person reads it ("2007", "early 2000s [2000/2003]", "undated")."""
-    return _date(interval)

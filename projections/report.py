@@ -14,7 +14,7 @@ from markupsafe import Markup
 from domain.dates import DateInterval
 from domain.errors import RuleViolationError
 from domain.record import IDENTITY_TYPES, EntityRecord, Recorded, type_word
-from projections import picture, render
+from projections import phrases, picture, render
 from projections.views import EntityView, Horizon, view
 
 TEMPLATES = jinja2.Environment(
@@ -42,8 +42,8 @@ class SourcedEvent:
 def sourced(event: Recorded) -> SourcedEvent:
     source = event.source
     return SourcedEvent(
-        date=render.date_text(event.effective),
-        what=render.describe(event),
+        date=phrases.date_text(event.effective),
+        what=phrases.describe(event),
         kind=type_word(event.type),
         source=source.title,
         published=None if source.published is None else source.published.isoformat(),
@@ -57,16 +57,16 @@ def entity_context(item: EntityView) -> dict[str, Any]:
     events = [sourced(e) for e in item.record.facts if e.type not in IDENTITY_TYPES]
     return {
         "json": render.entity_json(item),
-        "status": render.status_word(item.at_end),
-        "status_at_start": render.status_word(item.at_start),
+        "status": phrases.status_word(item.at_end),
+        "status_at_start": phrases.status_word(item.at_start),
         "measures": [
             {
                 **render.measure_json(m),
                 "label": m.measure.label(),
-                "imposed_text": render.date_text(m.measure.imposition.effective),
+                "imposed_text": phrases.date_text(m.measure.imposition.effective),
                 "ended_text": None
                 if m.measure.ending is None
-                else render.date_text(m.measure.ending.effective),
+                else phrases.date_text(m.measure.ending.effective),
                 "events": [sourced(e) for e in m.measure.chain()],
             }
             for m in item.at_end.measures

@@ -15,6 +15,7 @@ import attrs
 
 from domain.dates import DateInterval
 from domain.errors import InvalidDateError
+from domain.fold import build_record
 from domain.record import (
     DELISTING_DECIDED,
     DELISTING_REQUESTED,
@@ -26,7 +27,6 @@ from domain.record import (
     EntityRecord,
     Recorded,
     believe,
-    build_record,
 )
 from domain.status import (
     MeasureAt,

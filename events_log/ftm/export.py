@@ -22,14 +22,8 @@ from followthemoney.proxy import EntityProxy
 from followthemoney.types import registry
 
 from domain.dates import DateInterval
-from domain.record import (
-    SANCTION_LAPSED,
-    EntityRecord,
-    MeasureRecord,
-    Recorded,
-    believe,
-    build_record,
-)
+from domain.fold import build_record
+from domain.record import SANCTION_LAPSED, EntityRecord, MeasureRecord, Recorded, believe
 from events_log.app import SanctionsApp
 from events_log.ftm.dates import prefix_date
 

@@ -14,7 +14,8 @@ from typing import Any, cast
 
 import attrs
 
-from domain.record import META_TYPES, EntityRecord, MeasureRecord, Recorded, believe, build_record
+from domain.fold import build_record
+from domain.record import META_TYPES, EntityRecord, MeasureRecord, Recorded, believe
 from domain.status import (
     ALWAYS,
     NEVER,

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from domain.dates import DateInterval
 from domain.errors import RuleViolationError
-from projections import render, timeline
+from projections import phrases, render, timeline
 from projections.views import Change, Horizon, diff, record_of
 from projections.web.common import as_of, store
 
@@ -54,10 +54,10 @@ def diff_page() -> ResponseReturnValue:
     rows = [
         {
             "json": item,
-            "before": render.status_word(change.view_from.at_end),
-            "after": render.status_word(change.view_to.at_end),
+            "before": phrases.status_word(change.view_from.at_end),
+            "after": phrases.status_word(change.view_to.at_end),
             "events": [
-                {"date": render.date_text(e.effective), "what": render.describe(e)}
+                {"date": phrases.date_text(e.effective), "what": phrases.describe(e)}
                 for e in change.events
             ],
         }

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from domain.dates import DateInterval
 from domain.record import EntityRecord
-from projections import parties, party_render, picture, render, report
+from projections import parties, party_render, phrases, picture, render, report
 from projections.views import HistoryEntry, Horizon, explain, history, record_of, view
 from projections.web.common import as_of, entity_uuid, store
 
@@ -60,7 +60,7 @@ def history_rows(entries: list[HistoryEntry]) -> list[dict[str, Any]]:
                 "belief": entry.belief,
                 "now": None
                 if entry.believed is None or entry.belief != "corrected"
-                else render.describe(entry.believed),
+                else phrases.describe(entry.believed),
             }
         )
     return rows
@@ -84,8 +84,8 @@ def entity_page(entity_id: str) -> ResponseReturnValue:
                 "label": m.measure.measure.label(),
                 "events": [
                     {
-                        "date": render.date_text(d.event.effective),
-                        "what": render.describe(d.event),
+                        "date": phrases.date_text(d.event.effective),
+                        "what": phrases.describe(d.event),
                         "role": d.role,
                     }
                     for d in m.events
@@ -94,11 +94,11 @@ def entity_page(entity_id: str) -> ResponseReturnValue:
             for m in explanation.measures
         ],
         straddling=[
-            {"what": render.describe(d.event), "settle": d.settle} for d in explanation.straddling
+            {"what": phrases.describe(d.event), "settle": d.settle} for d in explanation.straddling
         ],
         history=history_rows(entries),
         requests=[
-            {"event_id": r.request.event_id, "what": render.describe(r.request)}
+            {"event_id": r.request.event_id, "what": phrases.describe(r.request)}
             for r in record.requests
             if r.decision is None
         ],

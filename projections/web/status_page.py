@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from domain.dates import DateInterval
 from domain.record import EntityRecord
-from projections import parties, party_render, render, timeline
+from projections import event_render, parties, party_render, render, timeline
 from projections.timeline import EntityStatus
 from projections.views import Horizon
 from projections.web.common import PAGE_SIZE, as_of, page_number, store
@@ -100,7 +100,7 @@ def index() -> ResponseReturnValue:
         status, at_start = status_words(item.status)
         rows.append(
             {
-                "head": render.entity_head_json(item.record),
+                "head": event_render.entity_head_json(item.record),
                 "code": "not_sanctioned" if item.status is None else item.status.status,
                 "status": status,
                 "at_start": at_start,

@@ -8,6 +8,7 @@ import pytest
 
 from domain.dates import parse_date
 from domain.errors import RuleViolationError
+from domain.fold import build_record
 from domain.party import (
     REQUEST_WITHOUT_MEASURE,
     Parties,
@@ -25,7 +26,6 @@ from domain.record import (
     SANCTION_LAPSED,
     Recorded,
     Source,
-    build_record,
 )
 from domain.status import Status, cut_after
 

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.dates import DateInterval
-from domain.entity import Entity, History, register
+from domain.entity import Entity, register
 from domain.errors import DomainError, RuleViolationError
+from domain.fold import History, RecordFold, build_record
 from domain.record import (
     ACTIVITY_REPORTED,
     ALIAS_ADDED,
@@ -30,9 +31,7 @@ from domain.record import (
     SANCTION_WAIVED,
     WAIVER_ENDED,
     Recorded,
-    RecordFold,
     believe,
-    build_record,
 )
 from tests.builders import ENTITY_ID, RECORDED_AT, SOURCE, intervals, recorded
 

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.dates import DateInterval, parse_date
+from domain.fold import build_record
 from domain.record import (
     DELISTING_DECIDED,
     DELISTING_REQUESTED,
@@ -30,7 +31,6 @@ from domain.record import (
     EntityRecord,
     Recorded,
     Source,
-    build_record,
 )
 from domain.status import MeasureState, Status, StatusAt, cut_after, status_at
 from projections.views import view

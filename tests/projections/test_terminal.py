@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from domain.dates import parse_date
 from domain.record import Recorded, Source
-from projections import render, terminal
+from projections import event_render, render, terminal
 from projections.views import EntityView, Horizon, record_of, view
 
 WIDTH = 80
@@ -103,7 +103,7 @@ class TestTables:
 
         table = render.status_table(views, parse_date("2014", cap=False), Horizon())
         detail = render.detail_block(views[0])
-        entities = render.entities_table([views[0].record])
+        entities = event_render.entities_table([views[0].record])
 
         for text in (table, detail, entities):
             assert "\x1b" not in text

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from bench.generate import entities
 from bench.load import load
 from domain.dates import DateInterval
+from domain.fold import build_record
 from domain.record import (
     DELISTING_DECIDED,
     DELISTING_REQUESTED,
@@ -33,7 +34,6 @@ from domain.record import (
     WAIVER_ENDED,
     Recorded,
     believe,
-    build_record,
 )
 from events_log.app import SanctionsApp
 from events_log.store import resolve_store
