@@ -2,10 +2,10 @@
 
 One object a line: ``{"a": NAME, "b": NAME, "reason": TEXT, "source": TEXT or {"title",
 "published", ...}}`` (``source`` may be left out when the command gives one; an optional
-``key`` makes the link's id the same in every store, as an event's key does in an import). Each pair is
-checked against the links on record and those on the lines before it; a pair already linked
-directly is skipped, so a file can be given again; any other refusal names its line and
-nothing is written.
+``key`` makes the link's id the same in every store, as an event's key does in an import).
+Each pair is checked against the links on record and those on the lines before it; a pair
+already linked directly is skipped, so a file can be given again; any other refusal names
+its line and nothing is written.
 
 Made for thousands of pairs: the names are resolved and the entities' versions read with one
 query per 500 (on SQLite), and each link's two events are made without replaying the two

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cli import main
 from events_log.app import SanctionsApp
-from events_log.bundled import BUNDLED_DATASET, load_bundled
+from events_log.bundled import BUNDLED_DATASET, Loaded, load_bundled
 from events_log.store import resolve_store
+from tests.template_store import Template
 
 # The article the dataset quotes, kept beside the dataset (a copy of shared/sources/).
 ARTICLE = BUNDLED_DATASET.parent / "sources" / "2013-10-04-china-asks-us-to-lift-sanctions.txt"
@@ -19,11 +23,6 @@ ARTICLE = BUNDLED_DATASET.parent / "sources" / "2013-10-04-china-asks-us-to-lift
 def dataset_lines() -> list[dict[str, Any]]:
     with BUNDLED_DATASET.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> SanctionsApp:
-    return SanctionsApp(resolve_store(str(tmp_path / "s.sqlite"), {}))
 
 
 class TestQuotes:
@@ -56,40 +55,55 @@ class TestQuotes:
         assert len(keys) == len(set(keys))
 
 
+@pytest.fixture
+def made(bundled_template: Template, tmp_path: Path) -> SanctionsApp:
+    """A copy of the session's store, made by ``sanctions init`` (the real path)."""
+    path = tmp_path / "made.sqlite"
+    shutil.copyfile(bundled_template.path, path)
+    return SanctionsApp(resolve_store(str(path), {}))
+
+
 class TestImport:
-    def test_the_first_import_adds_every_line(self, app: SanctionsApp) -> None:
+    def test_a_new_store_holds_the_article_the_isn_copies_and_the_links(
+        self, bundled_template: Template, made: SanctionsApp
+    ) -> None:
         lines = dataset_lines()
 
-        added = load_bundled(app)
+        loaded = bundled_template.loaded
 
-        assert added == len(lines)
-        assert len(list(app.iter_recorded())) == len(lines)
+        assert loaded == Loaded(article_events=64, list_copies=10, list_events=1942, links=7)
+        assert loaded.article_events == len(lines)
+        assert len(list(made.iter_recorded())) == 64 + 1942 + 2 * 7 == loaded.events
+        assert loaded.summary() == (
+            "64 events from article-2013-10-04.jsonl, 1942 from 10 copies of the ISN list "
+            "(2014-10-27 to 2016-12-02), 7 reviewed links from links-article-isn.jsonl"
+        )
 
-    def test_importing_twice_adds_nothing_the_second_time(self, app: SanctionsApp) -> None:
-        load_bundled(app)
-        position = app.max_position()
-        events = [e.event_id for e in app.iter_recorded()]
+    def test_importing_twice_adds_nothing_the_second_time(self, made: SanctionsApp) -> None:
+        position = made.max_position()
+        events = [e.event_id for e in made.iter_recorded()]
 
-        added = load_bundled(app)
+        added = load_bundled(made)
 
-        assert added == 0
-        assert app.max_position() == position
-        assert [e.event_id for e in app.iter_recorded()] == events
+        assert added == Loaded(article_events=0, list_copies=10, list_events=0, links=0)
+        assert made.max_position() == position
+        assert [e.event_id for e in made.iter_recorded()] == events
 
     def test_a_reopened_store_does_not_import_again(self, tmp_path: Path) -> None:
-        config = resolve_store(str(tmp_path / "s.sqlite"), {})
-        load_bundled(SanctionsApp(config))
+        store = tmp_path / "s.sqlite"
+        assert main(["status", "--store", str(store)], stdout=io.StringIO()) == 0
+        size = store.stat().st_size
+        err = io.StringIO()
 
-        added = load_bundled(SanctionsApp(config))
+        code = main(["status", "--store", str(store)], stdout=io.StringIO(), stderr=err)
 
-        assert added == 0
+        assert (code, err.getvalue(), store.stat().st_size) == (0, "", size)
 
-    def test_the_article_entities_are_found_by_name_and_alias(self, app: SanctionsApp) -> None:
-        load_bundled(app)
+    def test_the_article_entities_are_found_by_name_and_alias(self, made: SanctionsApp) -> None:
+        found = {ref: made.lookup(ref) for ref in ("Norinco", "China North Industries Corp.")}
 
-        found = {ref: app.find(ref) for ref in ("Norinco", "China North Industries Corp.")}
-
-        assert found["Norinco"] == found["China North Industries Corp."]
+        assert [e.hex[:8] for e in found["China North Industries Corp."]] == ["56f94a08"]
+        assert sorted(e.hex[:8] for e in found["Norinco"]) == ["56f94a08", "9e1916a8", "a432a4fb"]
 
 
 def line_of(key: str) -> dict[str, Any]:
@@ -133,15 +147,15 @@ class TestCorrections:
         assert "helicopters engines" in engines["source"]["quote"]
 
     def test_norinco_asked_off_the_list_years_after_its_lapse_is_a_conflict(
-        self, app: SanctionsApp
+        self, made: SanctionsApp
     ) -> None:
         from domain.party import conflicts
-        from projections.views import Horizon, record_of
+        from projections.parties import parties_for
+        from projections.views import Horizon
 
-        load_bundled(app)
-        norinco = app.find("Norinco")
+        (norinco,) = parties_for(made, ["Norinco"], Horizon())
 
-        found = conflicts(record_of(str(norinco), app.entity_events(norinco), Horizon()))
+        found = conflicts(norinco.record)
 
         assert [c.event.get("requested_by") for c in found] == ["Chinese Ministry of Commerce"]
         assert "every measure on record had ended by then" in found[0].message
