@@ -61,10 +61,15 @@ class Loaded:
         )
 
 
+def load_article(app: SanctionsApp) -> int:
+    """Import the article's events alone; returns how many were added."""
+    with BUNDLED_DATASET.open(encoding="utf-8") as lines:
+        return JsonlImporter(app).import_lines(lines, BUNDLED_DATASET.name)
+
+
 def load_bundled(app: SanctionsApp, links: Path = BUNDLED_LINKS) -> Loaded:
     """Import the bundled dataset (quietly: the list's reading notes are not shown)."""
-    with BUNDLED_DATASET.open(encoding="utf-8") as lines:
-        article = JsonlImporter(app).import_lines(lines, BUNDLED_DATASET.name)
+    article = load_article(app)
     results = import_files(app, ISN, isn_copies())
     linked = link_file(app, links)
     return Loaded(
