@@ -17,8 +17,10 @@ from domain.record import IDENTITY_TYPES, EntityRecord, Recorded, type_word
 from projections import phrases, picture, render
 from projections.views import EntityView, Horizon, view
 
+# The report's templates; the web page loads them too (``measures.html``).
+LOADER = jinja2.PackageLoader("projections", "templates")
 TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("projections", "templates"),
+    loader=LOADER,
     autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,

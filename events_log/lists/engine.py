@@ -121,6 +121,7 @@ class Reader:
     short: str = ""  # "OFAC", in the readings of dates and in totals
     authority: str = ""
     publisher: str = ""
+    title: str = ""  # a copy's source title: "TITLE, copy of DAY"
     listing: str | None = None  # a measure in force while the entry is on the list at all
     dated_by_content = False  # the copy's day is inside the file (``ListCopy.observed``)
 
@@ -143,7 +144,14 @@ class Reader:
         return copy
 
     def copy_source(self, observed: date, quote: str) -> Source:
-        raise NotImplementedError
+        """The source of a fact read from the copy of this day (its row as the quote)."""
+        return Source(
+            title=f"{self.title}, copy of {observed.isoformat()}",
+            publisher=self.publisher,
+            published=observed,
+            url=None,
+            quote=quote or None,
+        )
 
     def cited_source(
         self, observed: date, quote: str, citation: str | None, published: date | None
@@ -156,7 +164,7 @@ class Reader:
 
     def is_own(self, title: str) -> bool:
         """Whether an imposition's source title is one this reader writes."""
-        raise NotImplementedError
+        return title.startswith(self.title)
 
     def tag_of(self, reason: str | None) -> str:
         """The tag of a measure on record, from the reason its imposition carries."""

@@ -18,7 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from domain.record import Source
 from events_log.jsonl import interval_from_json, interval_to_json
 from events_log.lists.engine import (
     Ending,
@@ -63,6 +62,7 @@ class IsnReader(Reader):
     short = "ISN"
     authority = AUTHORITY
     publisher = PUBLISHER
+    title = TITLE
 
     def parse(self, data: bytes, name: str, observed: date | None = None) -> ListCopy:
         if not data.strip():
@@ -136,18 +136,6 @@ class IsnReader(Reader):
                 country=entry.country,
             )
         return ListCopy(entries, copy.observed, copy.notes, copy.layout)
-
-    def copy_source(self, observed: date, quote: str) -> Source:
-        return Source(
-            title=f"{TITLE}, copy of {observed.isoformat()}",
-            publisher=PUBLISHER,
-            published=observed,
-            url=None,
-            quote=quote or None,
-        )
-
-    def is_own(self, title: str) -> bool:
-        return title.startswith(TITLE)
 
     def tag_of(self, reason: str | None) -> str:
         found = _TAG.match(reason or "")

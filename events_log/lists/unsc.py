@@ -21,7 +21,6 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from domain.dates import ONE_DAY, DateInterval
-from domain.record import Source
 from events_log.jsonl import interval_from_json, interval_to_json
 from events_log.lists.engine import Entry, FaultySnapshotError, ListCopy, Measure, Reader
 
@@ -56,6 +55,7 @@ class UnscReader(Reader):
     short = "UN SC"
     authority = AUTHORITY
     publisher = PUBLISHER
+    title = TITLE
     dated_by_content = True
 
     def observed_in(self, data: bytes, name: str) -> date | None:
@@ -127,18 +127,6 @@ class UnscReader(Reader):
             aliases=tuple(compact[3]),
             identifiers=(f"{LIST_NAME}:{key}",),
         )
-
-    def copy_source(self, observed: date, quote: str) -> Source:
-        return Source(
-            title=f"{TITLE}, copy of {observed.isoformat()}",
-            publisher=PUBLISHER,
-            published=observed,
-            url=None,
-            quote=quote or None,
-        )
-
-    def is_own(self, title: str) -> bool:
-        return title.startswith(TITLE)
 
 
 def _entry(element: Element, name: str) -> Entry:

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+import jinja2
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from domain.errors import DomainError
 from events_log.app import SanctionsApp
+from projections import report
 from projections.web import append, common, diff_page, entity_page, status_page
 
 
@@ -40,6 +42,10 @@ def create_app(
     )
     web.json.sort_keys = False  # type: ignore[attr-defined]
     web.jinja_env.undefined = common.StrictUndefined
+    # The web page's own templates first, then those it shares with the report.
+    web.jinja_loader = jinja2.ChoiceLoader(
+        [jinja2.PackageLoader("projections.web", "templates"), report.LOADER]
+    )
     for module in (status_page, entity_page, diff_page, append):
         web.register_blueprint(module.blueprint)
 
