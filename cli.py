@@ -21,7 +21,7 @@ from domain.errors import DomainError, RuleViolationError
 from domain.record import EntityRecord, Source
 from events_log import append
 from events_log.app import SanctionsApp
-from events_log.bundled import BUNDLED_DATASET, load_bundled
+from events_log.bundled import load_bundled
 from events_log.store import (
     StoreConfig,
     mark_initialised,
@@ -462,12 +462,11 @@ def open_app(store_arg: str | None, ctx: Context, *, load: bool = True) -> Sanct
     with writer_turn(config), translate_errors(config):
         app = SanctionsApp(config)
         if load and _prepare(config):
-            count = load_bundled(app)
+            loaded = load_bundled(app)
             mark_initialised(config)
             ctx.note(
                 f"note: created store {config.display} with the bundled dataset "
-                f"({count} events from {BUNDLED_DATASET.name}); "
-                "'sanctions init --empty' makes an empty one"
+                f"({loaded.summary()}); 'sanctions init --empty' makes an empty one"
             )
     return app
 
@@ -514,12 +513,12 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
         if not _prepare(config):
             ctx.print(f"store {config.display} already exists ({app.max_position()} entries)")
             return 0
-        count = 0 if args.empty else load_bundled(app)
+        loaded = None if args.empty else load_bundled(app)
         mark_initialised(config)
-    if args.empty:
+    if loaded is None:
         ctx.print(f"created empty store {config.display}")
     else:
-        ctx.print(f"created store {config.display} with {count} events from {BUNDLED_DATASET.name}")
+        ctx.print(f"created store {config.display} with {loaded.summary()}")
     return 0
 
 

@@ -316,6 +316,13 @@ class SanctionsApp(Application[UUID]):
                 found.update(UUID(row[0]) for row in plain.fetchall())
         return found
 
+    def _one_party(self, entity_ids: list[UUID]) -> bool:
+        """True when links make all these entities one party (a name their members share)."""
+        from events_log.links import parties  # links builds on this module
+
+        members = parties(self).members(str(entity_ids[0]))
+        return all(str(e) in members for e in entity_ids)
+
     def lookup(self, text: str) -> list[UUID]:
         label = self._label(text)
         return [] if label is None else [UUID(e) for e in label.entity_ids]
@@ -325,6 +332,8 @@ class SanctionsApp(Application[UUID]):
         found = self.lookup(ref)
         if len(found) == 1:
             return found[0]
+        if len(found) > 1 and self._one_party(found):
+            return found[0]  # the party's name: its first member named so, as reads take it
         if len(found) > 1:
             names = ", ".join(f"{self.entity(e).record().name} ({e.hex[:8]})" for e in found[:5])
             msg = (

@@ -1,10 +1,11 @@
 """Reviewed links in bulk: a JSON Lines file of pairs, checked in order, saved together.
 
 One object a line: ``{"a": NAME, "b": NAME, "reason": TEXT, "source": TEXT or {"title",
-"published", ...}}`` (``source`` may be left out when the command gives one). Each pair is
-checked against the links on record and those on the lines before it; a pair already linked
-directly is skipped, so a file can be given again; any other refusal names its line and
-nothing is written.
+"published", ...}}`` (``source`` may be left out when the command gives one; an optional
+``key`` makes the link's id the same in every store, as an event's key does in an import).
+Each pair is checked against the links on record and those on the lines before it; a pair
+already linked directly is skipped, so a file can be given again; any other refusal names
+its line and nothing is written.
 
 Made for thousands of pairs: the names are resolved and the entities' versions read with one
 query per 500 (on SQLite), and each link's two events are made without replaying the two
@@ -32,6 +33,7 @@ from domain.record import Source
 from events_log.app import SanctionsApp
 from events_log.bulk_read import select_rows, sqlite_recorder
 from events_log.compression import plain_state
+from events_log.jsonl import key_to_event_id
 from events_log.links import names_of, parties
 from events_log.store import writer_turn
 
@@ -52,6 +54,7 @@ class _Line:
     b: str
     source: Source
     reason: str | None
+    key: str | None = None
 
 
 def link_file(app: SanctionsApp, path: Path, default: Source | None = None) -> LinkFileResult:
@@ -98,11 +101,15 @@ def _parse(text: str, where: str, default: Source | None) -> _Line:
     if reason is not None and not isinstance(reason, str):
         msg = f"{where}: 'reason' must be text, not {reason!r}"
         raise RuleViolationError(msg)
+    key = data.get("key")
+    if key is not None and (not isinstance(key, str) or not key.strip()):
+        msg = f"{where}: 'key' must be non-empty text, not {key!r}"
+        raise RuleViolationError(msg)
     try:
         source = _source(data.get("source"), default)
     except DomainError as error:
         raise type(error)(f"{where}: {error}") from None
-    return _Line(where, data["a"], data["b"], source, reason)
+    return _Line(where, data["a"], data["b"], source, reason, key)
 
 
 def _plan(app: SanctionsApp, lines: Sequence[_Line]) -> tuple[LinkFileResult, list[Any]]:
@@ -127,7 +134,7 @@ def _plan(app: SanctionsApp, lines: Sequence[_Line]) -> tuple[LinkFileResult, li
                 known.check_link(str(first), str(second), names_of(app, first, second))
         except DomainError as error:
             raise type(error)(f"{line.where}: {error}") from None
-        link_id = uuid4().hex
+        link_id = uuid4().hex if line.key is None else key_to_event_id("link:" + line.key)
         for this, other in ((first, second), (second, first)):
             versions[this] += 1
             event = made(

@@ -126,6 +126,21 @@ def party_lines(item: EntityView) -> list[str]:
     return lines
 
 
+def party_notes(item: EntityView) -> list[str]:
+    """What a status table's row adds for a party: its other members, whether its sources
+    disagree, and how many conflicts it holds (``status NAME`` says which)."""
+    party = item.party
+    if party is None or not party.linked:
+        return []
+    notes = [f"+ {m.name}" for m in party.members[1:]]
+    if disagreement(by_source(item.record, item.at_end.cut)):
+        notes.append("sources disagree")
+    found = len(conflicts(item.record))
+    if found:
+        notes.append(f"{found} conflict(s)")
+    return notes
+
+
 def _word(possible: list[str]) -> str:
     return possible[0] if len(possible) == 1 else "uncertain: " + " or ".join(possible)
 

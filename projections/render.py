@@ -13,7 +13,7 @@ from domain.status import Annotation, MeasureAt, Status
 from projections import terminal
 from projections.csv_rows import CSV_HEADER, CsvRows
 from projections.event_render import entity_head_json, event_json
-from projections.party_render import extend_entity_json, names_of, party_lines
+from projections.party_render import extend_entity_json, names_of, party_lines, party_notes
 from projections.phrases import (
     WIDTH,
     as_of_heading,
@@ -146,8 +146,9 @@ def status_table_lines(
         if pending:
             certain = "" if all(a.certain for a in pending) else " (uncertain)"
             notes.append(f"delisting requested{certain}")
+        notes += party_notes(item)
         for note in notes:
-            yield f"{'':<{name_width}}   {note}"
+            yield f"{'':<{name_width}}   {terminal.fit(note, WIDTH - name_width - 3)}"
     if empty:
         yield "(no entities)"
 

@@ -35,6 +35,9 @@ import pytest
 from followthemoney import model
 from followthemoney.types import registry
 
+from events_log.bundled import load_bundled
+from tests.template_store import Template, build_template, copying
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -367,3 +370,20 @@ def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def bundled_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """A store made once per session by ``sanctions init``, the real path."""
+    return build_template(tmp_path_factory.mktemp("bundled") / "template.sqlite")
+
+
+@pytest.fixture(autouse=True)
+def _bundled_by_copy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New SQLite stores made by the command line get the template's rows (see
+    tests/template_store.py), unless the test is marked ``bundled_import``."""
+    if request.node.get_closest_marker("bundled_import") is None:
+        import cli
+
+        template: Template = request.getfixturevalue("bundled_template")
+        monkeypatch.setattr(cli, "load_bundled", copying(template, load_bundled))

@@ -102,9 +102,9 @@ def _write_files(folder: Path) -> None:
     (folder / "garbage.csv").write_bytes(b"\x00\x01\x02 binary \xff\xfe\n" * 10)
     isn = "Programs,Name,Federal Register Notice,Effective Date\r\n"
     isn += "INKSNA,Matrix Co,Vol. 1,1/1/2016\r\n"
-    (folder / "isn-2016-01-01.csv").write_bytes(isn.replace("Effective Date", "Day").encode())
-    (folder / "utf16-isn-2016-01-01.csv").write_bytes(isn.encode("utf-16"))
-    (folder / "isn-cut-2016-01-01.csv").write_bytes((isn + "INKSNA,Cut\r\n").encode())
+    (folder / "isn-2017-01-01.csv").write_bytes(isn.replace("Effective Date", "Day").encode())
+    (folder / "utf16-isn-2017-01-01.csv").write_bytes(isn.encode("utf-16"))
+    (folder / "isn-cut-2017-01-01.csv").write_bytes((isn + "INKSNA,Cut\r\n").encode())
     un = '<?xml version="1.0"?><CONSOLIDATED_LIST dateGenerated="2023-03-27T10:00:00Z"><ENTITY>'
     (folder / "un-sc-2023-03-27.xml").write_bytes(un.encode())
     bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><CONSOLIDATED_LIST>&a;'

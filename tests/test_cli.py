@@ -7,7 +7,6 @@ import json
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
-from uuid import UUID
 
 import pytest
 
@@ -22,6 +21,9 @@ KUNLUN = "Kunlun Bank"
 UNNAMED_PROGRAM = "U.S. government / U.S. sanctions (program not named in source)"
 NEW_SOURCE = ["--source", "Test report", "--source-date", "2014-01-15"]
 WIDTH = 80
+ARTICLE = "China Asks U.S. to Lift Sanctions on Arms Proliferators, Iran Traders"
+ISN = "U.S. Department of State, Bureau of International Security and Nonproliferation"
+BUNDLED_EVENTS = 64 + 1942 + 2 * 7  # the article, ten ISN copies, seven links
 
 
 class Result(NamedTuple):
@@ -98,9 +100,16 @@ class TestStatus:
             POLY: "not_sanctioned",
             ZHUHAI: "not_sanctioned",
         }
-        for name in (KUNLUN, CPMIEC):
-            assert entities[name]["status"] == "uncertain"
-            assert entities[name]["possible_statuses"] == ["sanctioned", "not_sanctioned"]
+        assert entities[KUNLUN]["status"] == "uncertain"
+        assert entities[KUNLUN]["possible_statuses"] == ["sanctioned", "not_sanctioned"]
+        # The article's "in the past" leaves CPMIEC uncertain; its ISN entries settle it.
+        assert entities[CPMIEC]["status"] == "sanctioned"
+        assert [(s["source"], s["possible_statuses"]) for s in entities[CPMIEC]["sources"]] == [
+            (ARTICLE, ["sanctioned", "not_sanctioned"]),
+            (ISN, ["sanctioned"]),
+        ]
+        assert entities[NORINCO]["disagreement"] is True
+        assert len(data["entities"]) == 490
 
     def test_the_json_names_the_as_of_period_and_no_horizon(self, sanctions: Sanctions) -> None:
         data = sanctions.json("status", "--as-of", "2010")
@@ -113,7 +122,12 @@ class TestStatus:
 
         assert (norinco["status"], norinco["status_at_start"]) == ("lapsed", "sanctioned")
         assert [c["type"] for c in norinco["changed_within"]] == ["sanction_lapsed"]
-        [measure] = norinco["measures"]
+        measure, *isn = norinco["measures"]
+        assert [(m["entity_id"][:8], m["state"], m["ended"]["text"]) for m in isn] == [
+            ("9e1916a8", "lifted", "09/19/05"),
+            ("a432a4fb", "lifted", "5/23/2005"),
+        ]
+        assert measure["entity_id"][:8] == "56f94a08"
         assert (measure["state"], measure["possible_states"]) == ("lapsed", ["lapsed"])
         assert measure["imposed"] == {
             "text": "early 2000s",
@@ -223,10 +237,22 @@ class TestHistory:
 
         events = data["events"]
         assert {e["belief"] for e in events} == {"current"}
+        # the article's, the ISN list's (its Federal Register notice, its copy), the links'
+        assert sorted({(e["entity_id"][:8], e["source"]["published"]) for e in events}) == [
+            ("a35e5a35", "2013-02-11"),
+            ("a35e5a35", "2015-08-11"),
+            ("a35e5a35", "2026-12-02"),
+            ("b8f56e92", "2013-10-04"),
+            ("b8f56e92", "2026-12-02"),
+        ]
+        assert {e["type"] for e in events if e["effective"] is None} == {"entities_linked"}
         for event in events:
-            assert event["source"]["published"] == "2013-10-04"
             assert event["source"]["quote"]
-            assert set(event["effective"]) >= {"text", "from", "until"}
+            assert event["effective"] is None or set(event["effective"]) >= {
+                "text",
+                "from",
+                "until",
+            }
 
     def test_a_corrected_event_says_so_and_is_followed_by_its_correction(
         self, sanctions: Sanctions
@@ -247,7 +273,7 @@ class TestHistory:
 
         outputs = [sanctions.run("history", name).out for name in names]
 
-        assert len(outputs) == 8
+        assert len(outputs) == 490
         for output in outputs:
             assert_fits(output)
 
@@ -281,7 +307,7 @@ class TestReplay:
 class TestAppend:
     def test_an_appended_negotiation_shows_everywhere(self, sanctions: Sanctions) -> None:
         result = sanctions.run(
-            "append", "negotiation", "--entity", "Norinco", "--date", "2013-11",
+            "append", "negotiation", "--entity", NORINCO, "--date", "2013-11",
             "--forum", "JCCT", "--summary", "sanctions discussed", *NEW_SOURCE,
         )  # fmt: skip
 
@@ -308,7 +334,7 @@ class TestAppend:
         before = len(sanctions.events())
 
         result = sanctions.run(
-            "append", "negotiation", "--entity", "Norinco", "--entity", "Kunlun Bank",
+            "append", "negotiation", "--entity", NORINCO, "--entity", "Kunlun Bank",
             "--date", "2013-11", "--forum", "JCCT", *NEW_SOURCE,
         )  # fmt: skip
 
@@ -347,7 +373,8 @@ class TestEntities:
     def test_every_entity_of_the_article_is_listed(self, sanctions: Sanctions) -> None:
         data = sanctions.json("entities")
 
-        assert [e["name"] for e in data["entities"]] == [
+        names = [e["name"] for e in data["entities"]]
+        article = [
             "Chembay",
             "China",
             NORINCO,
@@ -356,6 +383,17 @@ class TestEntities:
             POLY,
             "Shanghai Abochem Chemical Company",
             ZHUHAI,
+        ]
+        assert [n for n in names if n in article] == article
+        assert (len(names), sum(len(e["members"]) for e in data["entities"])) == (490, 497)
+        assert [
+            (e["name"], [m["entity_id"][:8] for m in e["members"]])
+            for e in data["entities"]
+            if len(e["members"]) > 1
+        ] == [
+            (NORINCO, ["56f94a08", "9e1916a8", "a432a4fb"]),
+            (CPMIEC, ["d771217e", "ebb1e5fc", "0411e87d", "342ac11b", "40739ace"]),
+            (POLY, ["b8f56e92", "a35e5a35"]),
         ]
 
     def test_a_query_matches_names_and_aliases(self, sanctions: Sanctions) -> None:
@@ -377,7 +415,7 @@ class TestLog:
         events = sanctions.events()
 
         positions = [e["position"] for e in events]
-        assert len(events) == 64
+        assert len(events) == BUNDLED_EVENTS
         assert positions == sorted(set(positions))
         for event in events:
             assert {"position", "event_id", "entity_id", "type", "recorded_at"} <= set(event)
@@ -390,9 +428,11 @@ class TestInit:
         result = command.run("init")
 
         assert result.out == (
-            f"created store {command.store} with 64 events from article-2013-10-04.jsonl\n"
+            f"created store {command.store} with 64 events from article-2013-10-04.jsonl, "
+            "1942 from 10 copies of the ISN list (2014-10-27 to 2016-12-02), "
+            "7 reviewed links from links-article-isn.jsonl\n"
         )
-        assert len(command.events()) == 64
+        assert len(command.events()) == BUNDLED_EVENTS
 
     def test_init_empty_gives_no_entities(self, tmp_path: Path) -> None:
         command = Sanctions(tmp_path)
@@ -417,7 +457,7 @@ class TestInit:
 
         assert result.code == 0
         assert result.out.startswith(f"store {sanctions.store} already exists")
-        assert len(sanctions.events()) == 64
+        assert len(sanctions.events()) == BUNDLED_EVENTS
         assert sanctions.json("entities")["entities"] != []
 
 
@@ -438,7 +478,7 @@ class TestBadInput:
 
     def test_an_impossible_date_is_refused(self, sanctions: Sanctions) -> None:
         error = self.refused(
-            sanctions, "append", "negotiation", "--entity", "Norinco", "--date", "2013-13-01",
+            sanctions, "append", "negotiation", "--entity", NORINCO, "--date", "2013-13-01",
             "--forum", "JCCT", *NEW_SOURCE,
         )  # fmt: skip
 
@@ -446,7 +486,7 @@ class TestBadInput:
 
     def test_a_reversed_range_is_refused(self, sanctions: Sanctions) -> None:
         error = self.refused(
-            sanctions, "append", "negotiation", "--entity", "Norinco", "--date", "2014/2013",
+            sanctions, "append", "negotiation", "--entity", NORINCO, "--date", "2014/2013",
             "--forum", "JCCT", *NEW_SOURCE,
         )  # fmt: skip
 
@@ -487,7 +527,7 @@ class TestBadInput:
         measure_id = sanctions.entity("Norinco", "--as-of", "2010")["measures"][0]["measure_id"]
 
         error = self.refused(
-            sanctions, "append", "lapse", "--entity", "Norinco", "--measure", measure_id[:8],
+            sanctions, "append", "lapse", "--entity", NORINCO, "--measure", measure_id[:8],
             "--date", "2013", *NEW_SOURCE,
         )  # fmt: skip
 
@@ -516,7 +556,7 @@ class TestBadInput:
 
     def test_a_missing_source_is_refused(self, sanctions: Sanctions) -> None:
         error = self.refused(
-            sanctions, "append", "negotiation", "--entity", "Norinco", "--date", "2013",
+            sanctions, "append", "negotiation", "--entity", NORINCO, "--date", "2013",
             "--forum", "JCCT",
         )  # fmt: skip
 
@@ -527,7 +567,7 @@ class TestBadInput:
 
     def test_an_empty_source_is_refused(self, sanctions: Sanctions) -> None:
         error = self.refused(
-            sanctions, "append", "negotiation", "--entity", "Norinco", "--date", "2013",
+            sanctions, "append", "negotiation", "--entity", NORINCO, "--date", "2013",
             "--forum", "JCCT", "--source", "",
         )  # fmt: skip
 
@@ -551,7 +591,7 @@ class TestBadInput:
         # Kunlun Bank's measure could lapse, Norinco's has already lapsed: the one action
         # on both is refused as a whole.
         error = self.refused(
-            sanctions, "append", "lapse", "--entity", "Kunlun Bank", "--entity", "Norinco",
+            sanctions, "append", "lapse", "--entity", "Kunlun Bank", "--entity", NORINCO,
             "--date", "2014", *NEW_SOURCE,
         )  # fmt: skip
 
@@ -559,7 +599,7 @@ class TestBadInput:
 
     def test_a_relative_date_without_a_source_date_is_refused(self, sanctions: Sanctions) -> None:
         error = self.refused(
-            sanctions, "append", "negotiation", "--entity", "Norinco", "--date", "July",
+            sanctions, "append", "negotiation", "--entity", NORINCO, "--date", "July",
             "--forum", "JCCT", "--source", "Test report",
         )  # fmt: skip
 
@@ -570,7 +610,7 @@ class TestBadInput:
 
     def test_an_event_after_its_source_was_published_is_refused(self, sanctions: Sanctions) -> None:
         error = self.refused(
-            sanctions, "append", "negotiation", "--entity", "Norinco", "--date", "2015",
+            sanctions, "append", "negotiation", "--entity", NORINCO, "--date", "2015",
             "--forum", "JCCT", *NEW_SOURCE,
         )  # fmt: skip
 
@@ -582,24 +622,24 @@ class TestBadInput:
 
 class TestLinkCommands:
     def test_link_and_unlink_say_what_they_recorded(self, sanctions: Sanctions) -> None:
-        linked = sanctions.run("link", "Norinco", "CPMIEC", "--source", "Desk", "--reason", "x")
-        unlinked = sanctions.run("unlink", "CPMIEC", "Norinco", "--source", "Desk")
+        linked = sanctions.run("link", NORINCO, CPMIEC, "--source", "Desk", "--reason", "x")
+        unlinked = sanctions.run("unlink", CPMIEC, NORINCO, "--source", "Desk")
 
         assert linked.code == 0
-        assert linked.out.startswith("linked Norinco and CPMIEC (link ")
+        assert linked.out.startswith(f"linked {NORINCO} and {CPMIEC} (link ")
         assert unlinked.code == 0
-        assert unlinked.out == f"unlinked CPMIEC and Norinco (link {linked.out[-10:-2]})\n"
+        assert unlinked.out == f"unlinked {CPMIEC} and {NORINCO} (link {linked.out[-10:-2]})\n"
 
     def test_each_refusal_is_one_line_and_writes_nothing(self, sanctions: Sanctions) -> None:
-        sanctions.run("link", "Norinco", "CPMIEC", "--source", "Desk")
+        sanctions.run("link", NORINCO, CPMIEC, "--source", "Desk")
         before = len(sanctions.events())
 
         refusals = [
-            sanctions.run("link", "Norinco", "Norinco", "--source", "Desk"),
-            sanctions.run("link", "CPMIEC", NORINCO, "--source", "Desk"),
-            sanctions.run("unlink", "Norinco", KUNLUN, "--source", "Desk"),
-            sanctions.run("link", "Norinco", KUNLUN),
-            sanctions.run("link", "Norinco", "Norinko", "--source", "Desk"),
+            sanctions.run("link", NORINCO, NORINCO, "--source", "Desk"),
+            sanctions.run("link", CPMIEC, NORINCO, "--source", "Desk"),
+            sanctions.run("unlink", NORINCO, KUNLUN, "--source", "Desk"),
+            sanctions.run("link", NORINCO, KUNLUN),
+            sanctions.run("link", NORINCO, "Norinko", "--source", "Desk"),
         ]
 
         assert [(r.code, r.out) for r in refusals] == [(2, "")] * 5
@@ -619,9 +659,9 @@ class TestLinkCommands:
     ) -> None:
         path = tmp_path / "links.jsonl"
         path.write_text(
-            json.dumps({"a": "Norinco", "b": "CPMIEC", "reason": "r"})
+            json.dumps({"a": NORINCO, "b": CPMIEC, "reason": "r"})
             + "\n"
-            + json.dumps({"a": "Kunlun Bank", "b": "CPMIEC", "source": "Other"})
+            + json.dumps({"a": "Kunlun Bank", "b": CPMIEC, "source": "Other"})
             + "\n",
             encoding="utf-8",
         )
@@ -647,19 +687,16 @@ def _whole_answers(store: Path, as_of: str) -> dict[str, str]:
     from domain.dates import parse_date
     from events_log.app import SanctionsApp
     from events_log.store import resolve_store
-    from projections import render, timeline
-    from projections.views import Horizon, diff, record_of
+    from projections import parties, render, timeline
+    from projections.views import Horizon, diff
 
     app = SanctionsApp(resolve_store(str(store), {}))
     period = parse_date(as_of)
     start, end = parse_date("1995"), parse_date("2015")
-    views = timeline.views(app, period)
+    views = parties.combine(app, timeline.views(app, period), period)
     before, after = timeline.statuses(app, start), timeline.statuses(app, end)
     changed = [e for e, s in after.items() if before[e].possible_statuses != s.possible_statuses]
-    records = sorted(
-        (record_of(e, app.entity_events(UUID(e)), Horizon()) for e in changed),
-        key=lambda r: r.name.casefold(),
-    )
+    records = parties.changed_parties(app, changed, Horizon())
     changes = diff(records, start, end)
     status = render.status_json(views, period, Horizon())
     diffs = render.diff_json(changes, start, end, Horizon())

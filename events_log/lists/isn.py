@@ -112,8 +112,10 @@ class IsnReader(Reader):
         if not fresh or not gone:
             return copy
         claims: dict[str, list[Entry]] = {}
+        gone_anchors = [(old, _anchors(old)) for old in gone]
         for entry in fresh:
-            matches = [old for old in gone if _anchors(old) & _anchors(entry)]
+            anchors = _anchors(entry)
+            matches = [old for old, theirs in gone_anchors if theirs & anchors]
             if len(matches) == 1:
                 claims.setdefault(matches[0].key, []).append(entry)
         renamed = {

@@ -8,15 +8,15 @@ from uuid import UUID
 from domain.record import Source
 from events_log.app import SanctionsApp
 from events_log.bulk_read import histories
-from events_log.bundled import load_bundled
+from events_log.bundled import load_article
 from events_log.links import link
 from events_log.store import resolve_store
 
 
 def test_histories_equal_the_libraries_reads_entity_by_entity(store_url: str) -> None:
     app = SanctionsApp(resolve_store(store_url, {}))
-    load_bundled(app)
-    link(app, "Norinco", "CPMIEC", Source("Desk"), "same")
+    load_article(app)
+    link(app, "Norinco", "Kunlun Bank", Source("Desk"), "same")
     ids = [str(i) for i in app.entity_ids()]
 
     found = histories(app, ids)

@@ -11,7 +11,7 @@ import pytest
 from domain.errors import NotFoundError, RuleViolationError
 from domain.record import ENTITIES_LINKED, ENTITIES_UNLINKED, Source
 from events_log.app import SanctionsApp
-from events_log.bundled import load_bundled
+from events_log.bundled import load_article
 from events_log.jsonl import JsonlImporter, export
 from events_log.link_file import link_lines
 from events_log.links import link, parties, unlink
@@ -23,7 +23,7 @@ REVIEW = Source("Desk review", published=None)
 @pytest.fixture
 def app(tmp_path: Path) -> SanctionsApp:
     app = SanctionsApp(resolve_store(str(tmp_path / "s.sqlite"), {}))
-    load_bundled(app)
+    load_article(app)
     return app
 
 

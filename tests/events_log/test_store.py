@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     from tests.conftest import PostgresServer
 
 TODAY = date(2026, 11, 28)
-BUNDLED_EVENTS = sum(1 for line in BUNDLED_DATASET.read_text(encoding="utf-8").splitlines() if line)
+ARTICLE_EVENTS = sum(1 for line in BUNDLED_DATASET.read_text(encoding="utf-8").splitlines() if line)
+BUNDLED_EVENTS = ARTICLE_EVENTS + 1942 + 2 * 7  # the article, ten ISN copies, seven links
+LOADED = (
+    f"{ARTICLE_EVENTS} events from {BUNDLED_DATASET.name}, 1942 from 10 copies of the ISN list "
+    "(2014-10-27 to 2016-12-02), 7 reviewed links from links-article-isn.jsonl"
+)
 
 
 def run(*argv: str, environ: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -38,8 +43,8 @@ def run(*argv: str, environ: dict[str, str] | None = None) -> tuple[int, str, st
 
 def created_note(display: str) -> str:
     return (
-        f"note: created store {display} with the bundled dataset ({BUNDLED_EVENTS} events "
-        f"from {BUNDLED_DATASET.name}); 'sanctions init --empty' makes an empty one\n"
+        f"note: created store {display} with the bundled dataset ({LOADED}); "
+        "'sanctions init --empty' makes an empty one\n"
     )
 
 
@@ -189,10 +194,7 @@ class TestNewStore:
         code, out, err = run("init", "--store", store_url)
 
         assert (code, err) == (0, "")
-        assert out == (
-            f"created store {store_display} with {BUNDLED_EVENTS} events "
-            f"from {BUNDLED_DATASET.name}\n"
-        )
+        assert out == f"created store {store_display} with {LOADED}\n"
 
     def test_init_on_an_existing_store_changes_nothing(
         self, store_url: str, store_display: str

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cli import main
+from events_log.bundled import BUNDLED_DATASET
 
 TODAY = date(2026, 11, 28)
 
@@ -49,7 +50,9 @@ def norinco_lapse(store: Path) -> str:
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "events.sqlite"
-    code, _, err = run(path, "init")
+    code, _, err = run(path, "init", "--empty")  # the article alone: its own answers
+    assert code == 0, err
+    code, _, err = run(path, "import", str(BUNDLED_DATASET))
     assert code == 0, err
     return path
 

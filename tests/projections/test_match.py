@@ -12,7 +12,7 @@ import pytest
 
 from domain.record import Source
 from events_log.app import SanctionsApp
-from events_log.bundled import load_bundled
+from events_log.bundled import load_article
 from events_log.links import link
 from events_log.lists.imports import import_files
 from events_log.store import resolve_store
@@ -43,7 +43,7 @@ ISN = Source("ISN nonproliferation sanctions", published=date(2014, 10, 27))
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SanctionsApp]:
     opened = SanctionsApp(resolve_store(str(tmp_path_factory.mktemp("m") / "s.sqlite"), {}))
-    load_bundled(opened)
+    load_article(opened)
     import_files(opened, "ofac-sdn-csv", [SNAPSHOT])
     for name in ISN_NAMES:
         opened.register_entity(

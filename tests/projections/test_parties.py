@@ -20,7 +20,7 @@ from domain.entity import Entity
 from domain.errors import DomainError
 from domain.record import SANCTION_LAPSED, SANCTION_LIFTED, Source
 from events_log.app import SanctionsApp
-from events_log.bundled import load_bundled
+from events_log.bundled import load_article
 from events_log.links import link, unlink
 from events_log.store import resolve_store
 from projections import json_tables, parties, render, timeline
@@ -43,7 +43,7 @@ def status_of(app: SanctionsApp, name: str, as_of: str, horizon: Horizon) -> dic
 
 class TestPartyAnswers:
     def test_any_members_name_answers_for_the_whole_party(self, app: SanctionsApp) -> None:
-        load_bundled(app)
+        load_article(app)
         link(app, "Norinco", "Kunlun Bank", REVIEW, "test")
 
         by_norinco = status_of(app, "Norinco", "2011", Horizon())
@@ -62,7 +62,7 @@ class TestPartyAnswers:
         assert by_norinco["possible_statuses"] == ["sanctioned", "lapsed"]
 
     def test_a_party_measure_in_force_settles_a_members_conflict(self, app: SanctionsApp) -> None:
-        load_bundled(app)
+        load_article(app)
         alone = status_of(app, "Norinco", "2013-10-04", Horizon())
 
         link(app, "Norinco", "Polytechnologies", REVIEW, "test")
@@ -72,7 +72,7 @@ class TestPartyAnswers:
         assert together["conflicts"] == []
 
     def test_recorded_by_before_the_link_shows_the_members_apart(self, app: SanctionsApp) -> None:
-        load_bundled(app)
+        load_article(app)
         before = datetime.now(UTC)
         link(app, "Norinco", "Kunlun Bank", REVIEW, "test")
 
@@ -86,7 +86,7 @@ class TestPartyAnswers:
     def test_reported_by_counts_a_link_from_its_sources_date(
         self, app: SanctionsApp, reported_by: str, members: int
     ) -> None:
-        load_bundled(app)
+        load_article(app)
         link(app, "Norinco", "Kunlun Bank", REVIEW, "test")
 
         found = status_of(
@@ -96,7 +96,7 @@ class TestPartyAnswers:
         assert len(found["members"]) == members
 
     def test_sources_break_the_status_down_and_disagree(self, app: SanctionsApp) -> None:
-        load_bundled(app)
+        load_article(app)
         other = app.register_entity(
             name="NORINCO (list)",
             kind="company",
@@ -126,7 +126,7 @@ class TestPartyAnswers:
         assert found["status"] == "sanctioned"
 
     def test_all_entity_answers_list_each_party_once(self, app: SanctionsApp) -> None:
-        load_bundled(app)
+        load_article(app)
         link(app, "Norinco", "Kunlun Bank", REVIEW, "test")
         as_of = parse_date("2010", cap=False)
 

@@ -14,6 +14,7 @@ import pytest
 from cli import main
 from domain.record import EntityRecord
 from events_log.app import SanctionsApp
+from events_log.bundled import BUNDLED_DATASET
 from events_log.store import resolve_store
 from projections import picture
 from projections.views import Horizon, record_of
@@ -31,7 +32,8 @@ def run(store: Path, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("picture") / "s.sqlite"
-    assert run(store, "init")[0] == 0
+    assert run(store, "init", "--empty")[0] == 0  # the article alone: one entity per name
+    assert run(store, "import", str(BUNDLED_DATASET))[0] == 0
     return store
 
 

@@ -112,7 +112,8 @@ class TestReport:
         assert cells.rows == [
             ["Entity", "Status", "At start of period", "Measures"],
             [f"{NASTY} (aka A&S <Ltd>)", "not_sanctioned", "not_sanctioned", "0"],
-            ["China North Industries Corp. (aka Norinco)", "lapsed", "lapsed", "1"],
+            # the article's measure and the two of its ISN entries, linked in the bundle
+            ["China North Industries Corp. (aka Norinco)", "lapsed", "lapsed", "3"],
         ]
 
     def test_each_inline_picture_is_valid_svg_with_its_rows(self, html: str) -> None:

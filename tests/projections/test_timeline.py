@@ -22,7 +22,7 @@ from domain.entity import Entity
 from domain.errors import DomainError
 from domain.record import SANCTION_LAPSED, SANCTION_LIFTED
 from events_log.app import SanctionsApp
-from events_log.bundled import load_bundled
+from events_log.bundled import load_article
 from events_log.session import ImportSession
 from events_log.store import StoreError, resolve_store
 from projections import render, timeline
@@ -77,7 +77,7 @@ class TestAnswers:
     def test_every_entity_of_the_bundled_dataset_has_the_fold_answer(
         self, app: SanctionsApp, as_of_text: str
     ) -> None:
-        load_bundled(app)
+        load_article(app)
         as_of = parse_date(as_of_text, cap=False)
 
         answers = timeline_json(app, as_of)
@@ -91,7 +91,7 @@ class TestAnswers:
     def test_the_entities_a_diff_folds_are_those_whose_possible_statuses_changed(
         self, app: SanctionsApp, start: str, end: str
     ) -> None:
-        load_bundled(app)
+        load_article(app)
         low, high = parse_date(start, cap=False), parse_date(end, cap=False)
         records = sorted(all_records(app, Horizon()), key=lambda r: r.name.casefold())
         expected = [
@@ -104,7 +104,7 @@ class TestAnswers:
         assert bool(expected) == (start != end)
 
     def test_statuses_give_the_headline_at_both_ends_of_the_period(self, app: SanctionsApp) -> None:
-        load_bundled(app)
+        load_article(app)
 
         found = timeline.statuses(app, parse_date("2007", cap=False))
 
@@ -163,7 +163,7 @@ class TestFollowingTheLog:
         self, app: SanctionsApp
     ) -> None:
         app.after_save = []
-        load_bundled(app)
+        load_article(app)
         page = app.recorder.select_notifications(start=1, limit=1000)
         projection = timeline.TimelineProjection(timeline.timeline_view(app), app)
         projection.process(page)
@@ -178,7 +178,7 @@ class TestFollowingTheLog:
     def test_each_event_through_the_library_interface_gives_the_same_rows(
         self, app: SanctionsApp
     ) -> None:
-        load_bundled(app)
+        load_article(app)
         expected = row_counts(app)
         timeline.timeline_view(app).reset(app.name)
         projection = timeline.TimelineProjection(timeline.timeline_view(app), app)
@@ -197,7 +197,7 @@ class TestFollowingTheLog:
         self, app: SanctionsApp, store_url: str
     ) -> None:
         app.after_save = []
-        load_bundled(app)
+        load_article(app)
         other = SanctionsApp(resolve_store(store_url, {}))
         page = other.recorder.select_notifications(start=1, limit=1000)
         timeline.catch_up(app)
@@ -283,7 +283,7 @@ class TestTheLibraryRunner:
 
 class TestRebuild:
     def test_rebuild_gives_the_same_rows_and_position(self, app: SanctionsApp) -> None:
-        load_bundled(app)
+        load_article(app)
         before = row_counts(app)
         as_of = parse_date("2013", cap=False)
         answers = timeline_json(app, as_of)
@@ -302,7 +302,7 @@ class TestRebuild:
         code = main(["rebuild", "--store", store_url], stdout=out, environ=environ)
 
         assert code == 0
-        assert out.getvalue() == "rebuilt the status timeline from 90 log entries\n"
+        assert out.getvalue() == "rebuilt the status timeline from 3421 log entries\n"
 
 
 def _day_cuts(day: date) -> tuple[int, int]:

@@ -25,6 +25,8 @@ from events_log.compression import compress_state, plain_state
 from events_log.store import resolve_store
 from projections import chain
 
+NORINCO = "China North Industries Corp."  # "Norinco" also names its ISN entries
+
 if TYPE_CHECKING:
     from tests.conftest import PostgresServer
 
@@ -192,7 +194,7 @@ class TestVerifyUntouched:
 
     def test_each_write_extends_the_kept_chain_at_once(self, raw: RawLog) -> None:
         code, _, err = run(
-            "append", "activity", "--store", raw.store, "--entity", "Norinco",
+            "append", "activity", "--store", raw.store, "--entity", NORINCO,
             "--date", "2013", "--source", "Desk note", "--summary", "one more",
         )  # fmt: skip
 
@@ -206,7 +208,7 @@ class TestVerifyUntouched:
         earlier = documented_head(raw)
         for number in range(3):
             run(
-                "append", "activity", "--store", raw.store, "--entity", "Norinco",
+                "append", "activity", "--store", raw.store, "--entity", NORINCO,
                 "--date", "2013", "--source", "Desk note", "--summary", f"later {number}",
             )  # fmt: skip
         later = documented_head(raw)

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from cli import build_parser, main
 from events_log.app import SanctionsApp
+from events_log.bundled import BUNDLED_DATASET
 from events_log.store import resolve_store
 from projections.web import create_app
 
@@ -49,7 +50,8 @@ def web_app(store: Path, *, read_only: bool = False) -> Flask:
 def read_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled dataset, one odd name, and sixty more entities to page through."""
     store = tmp_path_factory.mktemp("web") / "s.sqlite"
-    assert cli(store, "init")[0] == 0
+    assert cli(store, "init", "--empty")[0] == 0  # the article alone: its pages, counted
+    assert cli(store, "import", str(BUNDLED_DATASET))[0] == 0
     source = ["--source", "Test list", "--date", "2020"]
     assert (
         cli(store, "append", "registration", "--entity", NASTY, "--kind", "company", *source)[0]
@@ -80,7 +82,8 @@ def client(read_store: Path) -> FlaskClient:
 @pytest.fixture
 def write_store(tmp_path: Path) -> Path:
     store = tmp_path / "w.sqlite"
-    assert cli(store, "init")[0] == 0
+    assert cli(store, "init", "--empty")[0] == 0
+    assert cli(store, "import", str(BUNDLED_DATASET))[0] == 0
     return store
 
 

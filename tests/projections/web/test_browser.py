@@ -13,6 +13,7 @@ import pytest
 
 from bench.browser import ROOT, chromium, missing_browser, server
 from cli import main
+from events_log.bundled import BUNDLED_DATASET
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
@@ -35,7 +36,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "s.sqlite"
-    assert main(["init", "--store", str(path)], stdout=io.StringIO()) == 0
+    assert main(["init", "--empty", "--store", str(path)], stdout=io.StringIO()) == 0
+    assert main(["import", str(BUNDLED_DATASET), "--store", str(path)], stdout=io.StringIO()) == 0
     return path
 
 
