@@ -46,10 +46,25 @@ def status_table_lines(
         if pending:
             certain = "" if all(a["certain"] for a in pending) else " (uncertain)"
             notes.append(f"delisting requested{certain}")
+        notes += _party_notes(data)
         for note in notes:
-            yield f"{'':<{name_width}}   {note}"
+            yield f"{'':<{name_width}}   {terminal.fit(note, WIDTH - name_width - 3)}"
     if empty:
         yield "(no entities)"
+
+
+def _party_notes(data: Mapping[str, Any]) -> list[str]:
+    """``party_render.party_notes`` from a party's JSON: its other members, whether its
+    sources disagree, how many conflicts it holds."""
+    members = data.get("members") or []
+    if len(members) < 2:
+        return []
+    notes = [f"+ {m['name']}" for m in members[1:]]
+    if data.get("disagreement"):
+        notes.append("sources disagree")
+    if data.get("conflicts"):
+        notes.append(f"{len(data['conflicts'])} conflict(s)")
+    return notes
 
 
 def _status_word(status: str, possible: Sequence[str]) -> str:
