@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from domain.dates import DateInterval
 from domain.record import Source
 from events_log.app import SanctionsApp
-from events_log.bundled import load_bundled
+from events_log.bundled import load_article, load_bundled
 from events_log.compression import (
     DICTIONARY,
     FORMAT,
@@ -80,7 +80,7 @@ def test_a_store_written_before_compression_opens_answers_the_same_and_stays_pla
     tmp_path: Path,
 ) -> None:
     new = SanctionsApp(resolve_store(str(tmp_path / "new.sqlite"), {}))
-    load_bundled(new)
+    load_article(new)  # the old store holds the article alone
     expected = timeline.statuses(new, AS_OF)
     expected_history = {i: new.entity_events(i) for i in new.entity_ids()}
     old = tmp_path / "old.sqlite"

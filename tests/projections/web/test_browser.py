@@ -68,6 +68,7 @@ def test_search_open_change_the_date_and_record_a_negotiation(browser: Any, stor
             search = browser.find_element(By.ID, "search")
             search.send_keys("Norinco")
             search.submit()
+            wait.until(ec.staleness_of(search))  # the answer's page, not the list it replaces
             link = wait.until(
                 ec.element_to_be_clickable((By.LINK_TEXT, "China North Industries Corp."))
             )
