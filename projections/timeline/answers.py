@@ -25,7 +25,7 @@ from projections import render
 from projections.stream import Encoded
 from projections.timeline.display import date_from_json
 from projections.timeline.projection import catch_up
-from projections.timeline.queries import iter_views
+from projections.timeline.queries import iso_bounds, iter_views
 from projections.timeline.segments import SEPARATOR
 from projections.timeline.tables import SQLiteTimelineView, timeline_view
 from projections.views import as_of_bounds
@@ -116,7 +116,7 @@ def _answers(
                 yield key, render.entity_json(item), False
         return
     rows = view.iterate_sorted(_SORTED, (start, start, end, end, end, end))
-    bounds = _iso_bounds(start, end)
+    bounds = iso_bounds(start, end)
     for row in rows:
         if row[0] not in skip:
             yield (row[1].casefold(), row[0]), _entity_data(row, start, end, bounds), True
@@ -233,20 +233,6 @@ def _changes(
             data["measure_id"] = measure_id
         result.append(data)
     return result
-
-
-def _iso_bounds(start: int, end: int) -> tuple[str, str]:
-    """The days of the cuts ``end`` and ``start`` in ISO; where a cut is no day, bounds
-    that exclude nothing (the check on ordinals decides)."""
-    try:
-        before = date.fromordinal(end).isoformat()
-    except (ValueError, OverflowError):
-        before = "~"  # after every ISO day
-    try:
-        after = date.fromordinal(start).isoformat()
-    except (ValueError, OverflowError):
-        after = ""  # before every ISO day
-    return before, after
 
 
 def _measures(measures: list[Any], states: str | None, hex_id: str) -> list[dict[str, Any]]:

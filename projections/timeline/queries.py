@@ -282,7 +282,7 @@ def entity_view_of(
             activities=happened_by(activities, cut),
         )
     changes = []
-    before, after = _iso_bounds(start, end)
+    before, after = iso_bounds(start, end)
     for event_id, type_, effective, measure_id, version in shown["changes"]:
         # first_day(interval) < end and last_day(interval) >= start, on the stored ISO
         # dates (they sort as the days do) before an interval is made of them
@@ -298,7 +298,7 @@ def entity_view_of(
     return EntityView(record, at[end], at[start], sorted(changes, key=effective_key))
 
 
-def _iso_bounds(start: int, end: int) -> tuple[str, str]:
+def iso_bounds(start: int, end: int) -> tuple[str, str]:
     """ISO days: an interval starting on or after the first cannot start before ``end``;
     one ending (exclusive) on or before the second cannot last until ``start``. Where a
     cut is no day, bounds that exclude nothing (the check on intervals decides)."""
