@@ -383,7 +383,7 @@ def _bundled_by_copy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     """New SQLite stores made by the command line get the template's rows (see
     tests/template_store.py), unless the test is marked ``bundled_import``."""
     if request.node.get_closest_marker("bundled_import") is None:
-        import cli
+        from projections import console
 
         template: Template = request.getfixturevalue("bundled_template")
-        monkeypatch.setattr(cli, "load_bundled", copying(template, load_bundled))
+        monkeypatch.setattr(console, "load_bundled", copying(template, load_bundled))

@@ -23,6 +23,7 @@ import cli
 from events_log.app import SanctionsApp
 from events_log.bundled import BUNDLED_LINKS, Loaded, load_bundled
 from events_log.store import META_TABLE
+from projections import console
 
 Load = Callable[..., Loaded]
 
@@ -42,7 +43,7 @@ def build_template(path: Path) -> Template:
         return reported[-1]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "load_bundled", spy)
+        patch.setattr(console, "load_bundled", spy)
         code = cli.main(["init", "--store", str(path)], stdout=io.StringIO())
     assert code == 0
     (loaded,) = reported
@@ -84,7 +85,7 @@ def copy_rows(template: Path, target: Path) -> None:
 
 
 def copying(template: Template, real: Load) -> Load:
-    """A stand-in for ``cli.load_bundled`` that copies the template into SQLite stores."""
+    """A stand-in for ``console.load_bundled`` that copies the template into SQLite stores."""
 
     def load(app: SanctionsApp, links: Path = BUNDLED_LINKS) -> Loaded:
         if app.store.kind != "sqlite" or links != BUNDLED_LINKS or app.max_position():
