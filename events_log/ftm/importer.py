@@ -24,7 +24,7 @@ import attrs
 
 from domain.entity import Entity
 from domain.errors import DomainError
-from domain.record import EVENT_CORRECTED, Recorded
+from domain.record import EVENT_CORRECTED, SANCTION_WAIVED, Recorded
 from events_log.app import SanctionsApp
 from events_log.ftm.reader import (
     FtmError,
@@ -150,6 +150,7 @@ class FtmWriter:
                 source=facts.source,
                 correlation_id=None,
             )
+        self.steps(entity, imposed, facts)
         ending = facts.ending
         if ending is None:
             return
@@ -165,6 +166,22 @@ class FtmWriter:
             source=ending.source,
             correlation_id=None,
         )
+
+    def steps(self, entity: Entity, imposed: str, facts: SanctionFacts) -> None:
+        """The Sanction's waivers and their ends not yet on record, in order."""
+        for index, step in enumerate(facts.steps):
+            key = event_key(facts.ftm_id, f"step:{index}")
+            measure = entity.record().measure(imposed)
+            if self.session.has_event(entity, key) or measure is None or measure.ending:
+                continue
+            command = entity.waive if step.type == SANCTION_WAIVED else entity.end_waiver
+            command(
+                imposed,
+                event_id=key,
+                effective=step.effective,
+                source=step.source,
+                correlation_id=None,
+            )
 
 
 def changes_of(believed: Recorded, facts: SanctionFacts) -> dict[str, Any]:

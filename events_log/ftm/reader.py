@@ -17,6 +17,7 @@ What the facts are (documented in the README, FtM section):
   says it lapsed, ``lifted``/``revoked``/... that it was lifted; a past end date with no
   such word is read as a lapse (the term ran out), and the ``how`` says so. An ending
   status with no end date dates the ending as unknown on or before ``last_seen``.
+- Waivers, which FtM has no property for: see :mod:`events_log.ftm.waivers`.
 - Values are taken on one line (FtM texts may hold line breaks; the tracker's names,
   reasons and quotes may not): white space runs become one space.
 - A later copy of a Sanction already on record whose imposition date, authority, program
@@ -42,6 +43,7 @@ from domain.dates import DateInterval
 from domain.errors import DomainError, InvalidDateError
 from domain.record import SANCTION_LAPSED, SANCTION_LIFTED, Source
 from events_log.ftm.dates import before_day, prefix_interval, timestamp_day
+from events_log.ftm.waivers import Step, waiver_steps
 
 KIND_OF_SCHEMA = (
     ("Person", "person"),
@@ -112,6 +114,7 @@ class SanctionFacts:
     reason: str | None
     imposed: DateInterval
     source: Source
+    steps: tuple[Step, ...]  # waivers and their ends, in order (events_log/ftm/waivers.py)
     ending: Ending | None
     revision: Source  # the record as last seen: the source of a correction it implies
 
@@ -268,9 +271,10 @@ def sanction_of(line: Line) -> SanctionFacts:
     except InvalidDateError as error:
         raise FtmError(f"{where}: {error}") from None
     source = source_of(line, line.first_seen, quote)
+    last = source_of(line, line.last_seen, quote)
     ended = None
     if ending is not None:
-        ended = Ending(ending[0], ending[1], source_of(line, line.last_seen, quote))
+        ended = Ending(ending[0], ending[1], last)
     return SanctionFacts(
         ftm_id=str(proxy.id),
         entity=proxy.first("entity") or "",
@@ -279,6 +283,7 @@ def sanction_of(line: Line) -> SanctionFacts:
         reason="; ".join(proxy.get("reason")) or None,
         imposed=imposed,
         source=source,
+        steps=waiver_steps(proxy, line.datasets, line.last_seen, last),
         ending=ended,
         revision=source_of(line, line.last_seen or line.first_seen, quote),
     )

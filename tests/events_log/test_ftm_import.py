@@ -239,3 +239,66 @@ def imposed_on(app: SanctionsApp) -> str:
     [measure] = app.entity(app.find("ftm:p-1")).record().measures
     assert measure.imposition.effective is not None
     return measure.imposition.effective.canonical()
+
+
+class TestWaivers:
+    def waived_line(self, **extra: object) -> str:
+        data = json.loads(sanction_line("p-1"))
+        data["properties"]["status"] = ["waived"]
+        data["last_seen"] = "2023-06-30T00:00:00"
+        data.update(extra)
+        return json.dumps(data)
+
+    def test_a_waived_status_is_a_waiver_after_the_imposition_by_last_seen(
+        self, tmp_path: Path
+    ) -> None:
+        app = open_store(tmp_path / "s.sqlite")
+
+        import_file(app, io.StringIO("\n".join([PARTY, self.waived_line()])), "f.json")
+        again = import_file(app, io.StringIO("\n".join([PARTY, self.waived_line()])), "f.json")
+
+        [measure] = app.entity(app.find("ftm:p-1")).record().measures
+        assert [s.type for s in measure.steps] == ["sanction_waived"]
+        assert measure.steps[0].effective is not None
+        assert measure.steps[0].effective.canonical() == "..2023-06"  # the end of June 30
+        assert again.events == 0
+        assert status(app, "ftm:p-1", "2019") == "not_sanctioned"
+        assert status(app, "ftm:p-1", "2023-06-30") == "waived"
+        uncertain = entity_view(app, app.find("ftm:p-1"), parse_date("2021", cap=False), Horizon())
+        assert uncertain.at_end.possible_statuses == ["sanctioned", "waived"]
+
+    def test_our_own_summary_gives_back_each_waiver_step_with_its_dates(
+        self, tmp_path: Path
+    ) -> None:
+        app = open_store(tmp_path / "s.sqlite")
+        summary = (
+            "A / P: imposed 2020; sanction waived 9/19/21 [2021-09-19]; "
+            "waiver ended 2022-03; lifted 2023"
+        )
+        data = json.loads(self.waived_line(datasets=["sanctions_tracker"]))
+        data["properties"].update(status=["lifted"], endDate=["2023"], summary=[summary])
+
+        import_file(app, io.StringIO("\n".join([PARTY, json.dumps(data)])), "f.json")
+
+        [measure] = app.entity(app.find("ftm:p-1")).record().measures
+        dated = [(s.type, s.effective) for s in measure.steps]
+        assert [(t, d.text, d.canonical()) for t, d in dated if d is not None] == [
+            ("sanction_waived", "9/19/21", "2021-09-19"),
+            ("waiver_ended", "2022-03", "2022-03"),
+        ]
+        assert [status(app, "ftm:p-1", d) for d in ("2021-06", "2021-12", "2022-06", "2024")] == [
+            "sanctioned",
+            "waived",
+            "sanctioned",
+            "lifted",
+        ]
+
+    def test_another_datasets_summary_is_not_read_for_steps(self, tmp_path: Path) -> None:
+        app = open_store(tmp_path / "s.sqlite")
+        data = json.loads(sanction_line("p-1"))
+        data["properties"]["summary"] = ["x: imposed 2020; sanction waived 2021"]
+
+        import_file(app, io.StringIO("\n".join([PARTY, json.dumps(data)])), "f.json")
+
+        [measure] = app.entity(app.find("ftm:p-1")).record().measures
+        assert measure.steps == ()
