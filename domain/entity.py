@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
+import attrs
 from eventsourcing.domain import Aggregate
 
 from domain import entity_rules as rules
@@ -169,6 +170,9 @@ class Entity(Aggregate):
         correlation_id: str | None,
     ) -> None:
         self.events: list[Recorded] = History()
+        # A bulk writer (events_log/bulk_write.py) sets a list here: each step its rules
+        # accept is then noted in it (class, event as recorded), not triggered.
+        self.noted: list[tuple[type[Entity.Fact], Recorded]] | None = None
 
     # -- queries ------------------------------------------------------------------------
 
@@ -378,11 +382,26 @@ class Entity(Aggregate):
             fold.check(candidate)  # what the whole record below would refuse, faster
         else:
             build_record(str(self.id), believe([*self.events, candidate]).facts)
-        self.trigger_event(event_class, timestamp=recorded_at, **payload)
+        if self.noted is None:
+            self.trigger_event(event_class, timestamp=recorded_at, **payload)
+        else:
+            self.noted.append((event_class, self._note(event_class, candidate, recorded_at)))
         events = self.events
         if fold is not None and folding and isinstance(events, History) and events.fold is fold:
             fold.add(events[-1])  # the event as applied: the candidate, recorded
         return str(event_id)
+
+    def _note(
+        self, event_class: type[Entity.Fact], candidate: Recorded, recorded_at: datetime | None
+    ) -> Recorded:
+        """What ``trigger_event`` records, without the event object: the next version, the
+        record time (the clock's unless given), applied as ``apply`` and ``mutate`` do."""
+        timestamp = recorded_at or event_class.create_timestamp()
+        recorded = attrs.evolve(candidate, recorded_at=timestamp, version=self.version + 1)
+        self.events.append(recorded)
+        self.version = self.version + 1
+        self.modified_on = timestamp
+        return recorded
 
 
 def register(
