@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-import attrs
 from eventsourcing.domain import Aggregate
 
 from domain import entity_rules as rules
@@ -397,7 +396,17 @@ class Entity(Aggregate):
         """What ``trigger_event`` records, without the event object: the next version, the
         record time (the clock's unless given), applied as ``apply`` and ``mutate`` do."""
         timestamp = recorded_at or event_class.create_timestamp()
-        recorded = attrs.evolve(candidate, recorded_at=timestamp, version=self.version + 1)
+        recorded = Recorded(
+            type=candidate.type,
+            event_id=candidate.event_id,
+            entity_id=candidate.entity_id,
+            effective=candidate.effective,
+            source=candidate.source,
+            recorded_at=timestamp,
+            fields=candidate.fields,
+            correlation_id=candidate.correlation_id,
+            version=self.version + 1,
+        )
         self.events.append(recorded)
         self.version = self.version + 1
         self.modified_on = timestamp

@@ -4,11 +4,12 @@ without an event object per step.
 An import session's entities note each step their rules accept (``Entity.noted``: the
 event's class and the event as recorded, with its version and record time) instead of
 triggering an event. ``Rows`` makes the stored row of such a step, and of any event object
-(a registration, a label's, a list's snapshot series'), as the library's mapper does:
-the event's topic, its originator id and version, and its state (the event's attributes
-but those two, in the event class's field order) encoded by the application's own
-transcodings, then compressed (and enciphered) as the mapper would. The rows of a batch
-go in with one ``executemany`` (``SanctionsApp.insert_rows``).
+(a registration, a list's snapshot series'), as the library's mapper does: the event's
+topic, its originator id and version, and its state (the event's attributes but those
+two, in the event class's field order) encoded by the application's own transcoder,
+then compressed (and enciphered) as the mapper would. ``LabelRows`` makes a label's rows
+the same way, as ``Label.create`` and ``Label.claim`` would. The rows of a batch go in
+with one ``executemany`` (``SanctionsApp.insert_rows``).
 
 ``tests/events_log/test_bulk_write.py`` holds these rows equal, column for column and in
 notification order, to what the library's save of the same events stores.
@@ -17,22 +18,19 @@ notification order, to what the library's save of the same events stores.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent, Transcoding
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.entity import Entity
+from domain.label import Label
 from domain.record import Recorded
 
-# The library's JSONTranscoder's encoder, less its ``default`` (states are made plain first).
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _ENVELOPE = ("event_id", "effective", "source", "correlation_id")
-_NATIVE = (str, int, float, bool, type(None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +47,7 @@ class Rows:
 
     def __init__(self, mapper: Any) -> None:
         transcoder = mapper.transcoder
-        self.types: dict[type, Transcoding] = dict(transcoder.types)
+        self.encode = transcoder.encode  # the library's own encoder and transcodings
         self.compressor = mapper.compressor
         self.cipher = mapper.cipher
         self.shapes: dict[type, Shape] = {}
@@ -95,7 +93,7 @@ class Rows:
         return recorded.recorded_at, self.row(entity_id, recorded.version, shape.topic, state)
 
     def row(self, originator_id: UUID, version: int, topic: str, state: dict[str, Any]) -> Any:
-        data = _ENCODER.encode(self.plain(state)).encode("utf8")
+        data = self.encode(state)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
@@ -104,19 +102,43 @@ class Rows:
             originator_id=originator_id, originator_version=version, topic=topic, state=data
         )
 
-    def plain(self, value: Any) -> Any:
-        """The value with every object the transcoder knows replaced by its ``_type_`` and
-        ``_data_`` wrapper, as the transcoder's ``default`` does when the encoder meets it."""
-        if isinstance(value, _NATIVE):
-            return value
-        if isinstance(value, dict):
-            return {key: self.plain(item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.plain(item) for item in value]
-        transcoding = self.types.get(type(value))
-        if transcoding is None:
-            return value  # the encoder refuses it, as the transcoder would
-        return {"_type_": transcoding.name, "_data_": self.plain(transcoding.encode(value))}
+
+class LabelRows:
+    """A label's new rows in a batch, as ``Label.create`` and ``Label.claim`` make them
+    (the same record times, asked of the same clock at the same points)."""
+
+    def __init__(self, label_id: UUID, version: int, entity_ids: Iterable[str]) -> None:
+        self.label_id = label_id
+        self.version = version
+        self.entity_ids = list(entity_ids)
+        self.made: list[StoredEvent] = []
+
+    @classmethod
+    def created(cls, rows: Rows, label_id: UUID, text: str) -> LabelRows:
+        new = cls(label_id, 0, ())
+        timestamp = Label.Created.create_timestamp()
+        new.add(
+            rows, _LABEL_CREATED, {"timestamp": timestamp, "originator_topic": _LABEL, "text": text}
+        )
+        return new
+
+    def claim(self, rows: Rows, entity_id: str, text: str) -> None:
+        if entity_id in self.entity_ids:
+            return
+        self.entity_ids.append(entity_id)
+        timestamp = Label.Claimed.create_timestamp()
+        self.add(
+            rows, _LABEL_CLAIMED, {"timestamp": timestamp, "entity_id": entity_id, "text": text}
+        )
+
+    def add(self, rows: Rows, topic: str, state: dict[str, Any]) -> None:
+        self.version += 1
+        self.made.append(rows.row(self.label_id, self.version, topic, state))
+
+
+_LABEL = get_topic(Label)
+_LABEL_CREATED = get_topic(Label.Created)
+_LABEL_CLAIMED = get_topic(Label.Claimed)
 
 
 def entity_rows(rows: Rows, entity: Entity) -> list[tuple[datetime, StoredEvent]]:

@@ -16,7 +16,7 @@ from domain.entity import Entity, register
 from domain.label import Label, label_id, label_key
 from domain.record import Source
 from events_log.app import SanctionsApp
-from events_log.bulk_write import Rows, aggregate_rows, entity_rows
+from events_log.bulk_write import LabelRows, Rows, aggregate_rows, entity_rows
 
 
 class ImportSession:
@@ -38,6 +38,8 @@ class ImportSession:
         self.rows = Rows(app.mapper) if direct and app.repository.cache is None else None
         self.entities: dict[UUID, Entity] = {}
         self.labels: dict[UUID, Label] = {}
+        self.claims: dict[UUID, LabelRows] = {}  # direct rows: the batch's labels claimed
+        self.order: dict[UUID, None] = {}  # labels in the order first read or made
         self.absent: set[UUID] = set()  # not in the store, nor made in this session
         self.label_ids: dict[str, UUID] = {}  # label_id(text), once per text
         self.events_added = 0
@@ -127,9 +129,13 @@ class ImportSession:
             return None
         assert isinstance(loaded, Label)
         self.labels[key] = loaded
+        self.order[key] = None
         return loaded
 
     def _claim(self, entity: Entity) -> None:
+        if self.rows is not None:
+            self._claim_rows(self.rows, entity)
+            return
         for text in _label_texts(entity):
             label = self._label(text)
             if label is None:
@@ -137,6 +143,22 @@ class ImportSession:
                 self.labels[label.id] = label
                 self.absent.discard(label.id)
             label.claim(str(entity.id), text)
+
+    def _claim_rows(self, rows: Rows, entity: Entity) -> None:
+        """As ``_claim``, the labels' rows made directly."""
+        for text in _label_texts(entity):
+            key = self._label_id(text)
+            claims = self.claims.get(key)
+            if claims is None:
+                label = self._label(text)
+                if label is None:
+                    claims = LabelRows.created(rows, key, text)
+                    self.order[key] = None
+                    self.absent.discard(key)
+                else:
+                    claims = LabelRows(key, label.version, label.entity_ids)
+                self.claims[key] = claims
+            claims.claim(rows, str(entity.id), text)
 
     def pending(self) -> int:
         return sum(len(e.pending_events) + len(e.noted or ()) for e in self.entities.values())
@@ -153,23 +175,30 @@ class ImportSession:
             self.absent.update(set(unknown) - self.app.existing(unknown))
         for entity in dirty:
             self._claim(entity)
-        labels = [x for x in self.labels.values() if x.pending_events]
         extra = [x for x in extra_aggregates if x.pending_events]
         if self.rows is None:
+            labels = [x for x in self.labels.values() if x.pending_events]
             events = in_recorded_order([e.collect_events() for e in dirty])
             added = len(events)
-            if events or labels or extra:
+            wrote = bool(events or labels or extra)
+            if wrote:
                 self.app.save_events(events, [*labels, *extra])
         else:
             made = in_recorded_order([entity_rows(self.rows, e) for e in dirty], at=_TIME)
             added = len(made)
-            rows = [row for _, row in made] + aggregate_rows(self.rows, [*labels, *extra])
+            rows = [row for _, row in made]
+            claims = (self.claims[key] for key in self.order if key in self.claims)
+            rows.extend(row for label in claims for row in label.made)
+            rows.extend(aggregate_rows(self.rows, extra))
+            wrote = bool(rows)
             self.app.insert_rows(rows)
-        if added or labels or extra:
+        if wrote:
             self.app.saved()
         self.events_added += added
         self.entities.clear()
         self.labels.clear()
+        self.claims.clear()
+        self.order.clear()
         self.absent.clear()
         self.label_ids.clear()
         return added

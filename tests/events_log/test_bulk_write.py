@@ -26,12 +26,13 @@ from hypothesis import strategies as st
 
 from domain.errors import DomainError
 from events_log.app import SanctionsApp
-from events_log.jsonl import JsonlImporter
+from events_log.jsonl import JsonlImporter, key_to_event_id
 from events_log.session import ImportSession
 from events_log.store import resolve_store
 from tests.builders import RECORDED_AT, intervals
 
 ENTITIES = [UUID(int=n) for n in (1, 2, 3)]
+HAND_WRITTEN = ("alias_added", "sanction_imposed", "negotiation_mentioned")
 TEXT = st.one_of(
     st.sampled_from(["OFAC", "NPWMD", "China", "Entity 1", "x:1", "sold parts"]),
     st.text(alphabet="ab \u00e9\u73e0\n", min_size=1, max_size=5),
@@ -58,10 +59,11 @@ def records(draw: st.DrawFn) -> list[dict[str, Any]]:
     made: dict[str, list[str]] = {}  # entity: its event ids
     measures: dict[str, list[str]] = {}
 
-    def line(entity: UUID, type_: str, **fields: Any) -> dict[str, Any]:
+    def line(entity: UUID, type_: str, **fields: Any) -> str:
         number = len(lines) + 1
+        event_id = f"{number:032x}"
         data = {
-            "event_id": f"{number:032x}",
+            "event_id": event_id,
             "entity_id": entity.hex,
             "type": type_,
             "effective": _interval(draw),
@@ -71,9 +73,13 @@ def records(draw: st.DrawFn) -> list[dict[str, Any]]:
         }
         if draw(st.booleans()):
             data["recorded_at"] = (RECORDED_AT + timedelta(seconds=number)).isoformat()
+        if type_ in HAND_WRITTEN and draw(st.booleans()):  # named, keyed, dated as text
+            del data["event_id"], data["entity_id"], data["effective"]
+            event_id = key_to_event_id(f"k{number}")
+            data.update(entity=f"Entity {entity.int}", key=f"k{number}", date="2013")
         lines.append(data)
-        made.setdefault(entity.hex, []).append(data["event_id"])
-        return data
+        made.setdefault(entity.hex, []).append(event_id)
+        return event_id
 
     for entity in ENTITIES[: draw(st.integers(1, 3))]:
         line(entity, "entity_registered", name=f"Entity {entity.int}", kind="company")
@@ -87,9 +93,7 @@ def records(draw: st.DrawFn) -> list[dict[str, Any]]:
         elif kind == "id":
             line(entity, "identifier_added", identifier=f"x:{draw(TEXT)}")
         elif kind == "impose":
-            own.append(
-                line(entity, "sanction_imposed", authority=draw(TEXT), program="P")["event_id"]
-            )
+            own.append(line(entity, "sanction_imposed", authority=draw(TEXT), program="P"))
         elif kind == "end" and own:
             type_ = draw(st.sampled_from(["sanction_lapsed", "sanction_waived", "waiver_ended"]))
             line(entity, type_, measure_id=draw(st.sampled_from(own)))
