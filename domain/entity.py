@@ -169,6 +169,9 @@ class Entity(Aggregate):
         correlation_id: str | None,
     ) -> None:
         self.events: list[Recorded] = History()
+        # A bulk writer (events_log/bulk_write.py) sets a list here: each step its rules
+        # accept is then noted in it (class, event as recorded), not triggered.
+        self.noted: list[tuple[type[Entity.Fact], Recorded]] | None = None
 
     # -- queries ------------------------------------------------------------------------
 
@@ -378,11 +381,36 @@ class Entity(Aggregate):
             fold.check(candidate)  # what the whole record below would refuse, faster
         else:
             build_record(str(self.id), believe([*self.events, candidate]).facts)
-        self.trigger_event(event_class, timestamp=recorded_at, **payload)
+        if self.noted is None:
+            self.trigger_event(event_class, timestamp=recorded_at, **payload)
+        else:
+            self.noted.append((event_class, self._note(event_class, candidate, recorded_at)))
         events = self.events
         if fold is not None and folding and isinstance(events, History) and events.fold is fold:
             fold.add(events[-1])  # the event as applied: the candidate, recorded
         return str(event_id)
+
+    def _note(
+        self, event_class: type[Entity.Fact], candidate: Recorded, recorded_at: datetime | None
+    ) -> Recorded:
+        """What ``trigger_event`` records, without the event object: the next version, the
+        record time (the clock's unless given), applied as ``apply`` and ``mutate`` do."""
+        timestamp = recorded_at or event_class.create_timestamp()
+        recorded = Recorded(
+            type=candidate.type,
+            event_id=candidate.event_id,
+            entity_id=candidate.entity_id,
+            effective=candidate.effective,
+            source=candidate.source,
+            recorded_at=timestamp,
+            fields=candidate.fields,
+            correlation_id=candidate.correlation_id,
+            version=self.version + 1,
+        )
+        self.events.append(recorded)
+        self.version = self.version + 1
+        self.modified_on = timestamp
+        return recorded
 
 
 def register(

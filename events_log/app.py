@@ -142,6 +142,16 @@ class SanctionsApp(Application[UUID]):
             return
         self._appender.insert_events([self.mapper.to_stored_event(e) for e in pending])
 
+    def insert_rows(self, rows: Sequence[Any]) -> None:
+        """Insert stored rows made beforehand (``events_log.bulk_write``), in this order, in
+        one transaction: on SQLite with one ``executemany``, elsewhere with the recorder."""
+        if not rows:
+            return
+        if self._appender is None:
+            self.recorder.insert_events(list(rows))
+            return
+        self._appender.insert_events(rows)
+
     def write(self, command: Callable[[], Sequence[Any]]) -> None:
         """Run a command that returns aggregates to save, retrying on a write conflict.
 

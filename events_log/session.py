@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from domain.entity import Entity, register
 from domain.label import Label, label_id, label_key
 from domain.record import Source
 from events_log.app import SanctionsApp
+from events_log.bulk_write import LabelRows, Rows, aggregate_rows, entity_rows
 
 
 class ImportSession:
@@ -28,10 +30,16 @@ class ImportSession:
     conflicts, as it would have anyway).
     """
 
-    def __init__(self, app: SanctionsApp) -> None:
+    def __init__(self, app: SanctionsApp, *, direct: bool = True) -> None:
         self.app = app
+        # Direct rows (events_log/bulk_write.py): each entity's steps are noted, not
+        # triggered, and ``flush`` makes the stored rows itself. Without (or with an
+        # aggregate cache, which the library's save keeps), the library's save.
+        self.rows = Rows(app.mapper) if direct and app.repository.cache is None else None
         self.entities: dict[UUID, Entity] = {}
         self.labels: dict[UUID, Label] = {}
+        self.claims: dict[UUID, LabelRows] = {}  # direct rows: the batch's labels claimed
+        self.order: dict[UUID, None] = {}  # labels in the order first read or made
         self.absent: set[UUID] = set()  # not in the store, nor made in this session
         self.label_ids: dict[str, UUID] = {}  # label_id(text), once per text
         self.events_added = 0
@@ -54,8 +62,13 @@ class ImportSession:
             self.absent.add(entity_id)
             return None
         assert isinstance(loaded, Entity)
-        self.entities[entity_id] = loaded
+        self._hold(loaded)
         return loaded
+
+    def _hold(self, entity: Entity) -> None:
+        if self.rows is not None:
+            entity.noted = []
+        self.entities[entity.id] = entity
 
     def register(
         self,
@@ -85,7 +98,7 @@ class ImportSession:
             correlation_id=correlation_id,
             recorded_at=recorded_at,
         )
-        self.entities[entity_id] = entity
+        self._hold(entity)
         self.absent.discard(entity_id)
         return entity
 
@@ -116,9 +129,13 @@ class ImportSession:
             return None
         assert isinstance(loaded, Label)
         self.labels[key] = loaded
+        self.order[key] = None
         return loaded
 
     def _claim(self, entity: Entity) -> None:
+        if self.rows is not None:
+            self._claim_rows(self.rows, entity)
+            return
         for text in _label_texts(entity):
             label = self._label(text)
             if label is None:
@@ -127,31 +144,61 @@ class ImportSession:
                 self.absent.discard(label.id)
             label.claim(str(entity.id), text)
 
+    def _claim_rows(self, rows: Rows, entity: Entity) -> None:
+        """As ``_claim``, the labels' rows made directly."""
+        for text in _label_texts(entity):
+            key = self._label_id(text)
+            claims = self.claims.get(key)
+            if claims is None:
+                label = self._label(text)
+                if label is None:
+                    claims = LabelRows.created(rows, key, text)
+                    self.order[key] = None
+                    self.absent.discard(key)
+                else:
+                    claims = LabelRows(key, label.version, label.entity_ids)
+                self.claims[key] = claims
+            claims.claim(rows, str(entity.id), text)
+
     def pending(self) -> int:
-        return sum(len(e.pending_events) for e in self.entities.values())
+        return sum(len(e.pending_events) + len(e.noted or ()) for e in self.entities.values())
 
     def flush(self, *extra_aggregates: Any) -> int:
         """Save every pending event in one transaction; returns how many entity events.
 
         ``extra_aggregates`` (a list's snapshot series) are saved in the same transaction.
         """
-        dirty = [e for e in self.entities.values() if e.pending_events]
+        dirty = [e for e in self.entities.values() if e.pending_events or e.noted]
         wanted = {self._label_id(t) for e in dirty for t in _label_texts(e)}
         unknown = [i for i in wanted if i not in self.labels and i not in self.absent]
         if unknown:  # one query for the batch's names, not a read per name
             self.absent.update(set(unknown) - self.app.existing(unknown))
         for entity in dirty:
             self._claim(entity)
-        events = in_recorded_order([e.collect_events() for e in dirty])
-        added = len(events)
-        labels = [x for x in self.labels.values() if x.pending_events]
         extra = [x for x in extra_aggregates if x.pending_events]
-        if events or labels or extra:
-            self.app.save_events(events, [*labels, *extra])
+        if self.rows is None:
+            labels = [x for x in self.labels.values() if x.pending_events]
+            events = in_recorded_order([e.collect_events() for e in dirty])
+            added = len(events)
+            wrote = bool(events or labels or extra)
+            if wrote:
+                self.app.save_events(events, [*labels, *extra])
+        else:
+            made = in_recorded_order([entity_rows(self.rows, e) for e in dirty], at=_TIME)
+            added = len(made)
+            rows = [row for _, row in made]
+            claims = (self.claims[key] for key in self.order if key in self.claims)
+            rows.extend(row for label in claims for row in label.made)
+            rows.extend(aggregate_rows(self.rows, extra))
+            wrote = bool(rows)
+            self.app.insert_rows(rows)
+        if wrote:
             self.app.saved()
         self.events_added += added
         self.entities.clear()
         self.labels.clear()
+        self.claims.clear()
+        self.order.clear()
         self.absent.clear()
         self.label_ids.clear()
         return added
@@ -164,11 +211,16 @@ def _label_texts(entity: Entity) -> list[str]:
     return list(texts.values())
 
 
-def in_recorded_order(streams: Sequence[Sequence[Any]]) -> list[Any]:
+def in_recorded_order(
+    streams: Sequence[Sequence[Any]], at: Callable[[Any], Any] = attrgetter("timestamp")
+) -> list[Any]:
     """Merge each aggregate's new events into one sequence ordered by record time.
 
     Each stream stays in version order; across aggregates the earlier timestamp goes first,
     so the log keeps the order in which the events were made (or, for an imported export,
     the order in which the original store recorded them).
     """
-    return list(heapq.merge(*streams, key=lambda event: event.timestamp))
+    return list(heapq.merge(*streams, key=at))
+
+
+_TIME = itemgetter(0)  # a made row's record time (events_log.bulk_write)
