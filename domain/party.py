@@ -18,6 +18,7 @@ from domain.errors import RuleViolationError
 from domain.record import (
     ENTITIES_LINKED,
     ENTITIES_UNLINKED,
+    ENTITY_REGISTERED,
     EntityRecord,
     MeasureRecord,
     Recorded,
@@ -148,6 +149,15 @@ class Parties:
         else:
             msg = f"entities {names[a]!r} and {names[b]!r} are not linked: nothing to unlink"
         raise RuleViolationError(msg)
+
+
+def registered_at(record: EntityRecord) -> datetime | None:
+    """When the entity was registered (the latest fact's record time without a registration):
+    a party is named by its first registered member (ties: the lower entity id)."""
+    for fact in record.facts:
+        if fact.type == ENTITY_REGISTERED:
+            return fact.recorded_at
+    return max(f.recorded_at for f in record.facts) if record.facts else None
 
 
 def merge(records: Sequence[EntityRecord]) -> EntityRecord:

@@ -64,7 +64,7 @@ def histories(app: SanctionsApp, entity_ids: Iterable[str]) -> dict[str, list[Re
     for originator, version, topic, state in rows:
         entity_id = str(UUID(originator))
         if plain:
-            recorded = _recorded(app, entity_id, version, topic, state)
+            recorded = recorded_of(app, entity_id, version, topic, state)
         else:
             stored = StoredEvent(
                 originator_id=UUID(originator), originator_version=version, topic=topic, state=state
@@ -79,8 +79,13 @@ _TYPES: dict[str, str] = {}
 _ENVELOPE = ("event_id", "effective", "source", "correlation_id", "timestamp")
 
 
-def _recorded(
-    app: SanctionsApp, entity_id: str, version: int, topic: str, state: bytes
+def recorded_of(
+    app: SanctionsApp,
+    entity_id: str,
+    version: int,
+    topic: str,
+    state: bytes,
+    position: int | None = None,
 ) -> Recorded:
     """What ``to_recorded`` makes of the event, from its decoded state (the transcoder's
     values: sources, intervals, times), without making the event object."""
@@ -99,5 +104,6 @@ def _recorded(
         recorded_at=timestamp,
         fields=fields,
         correlation_id=correlation,
+        position=position,
         version=version,
     )

@@ -20,8 +20,8 @@ from uuid import UUID
 import attrs
 
 from domain.dates import DateInterval
-from domain.party import Link, Parties, merge
-from domain.record import ENTITY_REGISTERED, EntityRecord, Recorded
+from domain.party import Link, Parties, merge, registered_at
+from domain.record import EntityRecord, Recorded
 from events_log.app import SanctionsApp
 from events_log.bulk_read import histories
 from events_log.links import link_events
@@ -53,10 +53,8 @@ def known_parties(app: SanctionsApp, horizon: Horizon) -> Parties:
 
 
 def _registered_at(record: EntityRecord) -> tuple[object, ...]:
-    for fact in record.facts:
-        if fact.type == ENTITY_REGISTERED:
-            return (fact.recorded_at, record.entity_id)
-    return (max(f.recorded_at for f in record.facts), record.entity_id) if record.facts else ()
+    found = registered_at(record)
+    return () if found is None else (found, record.entity_id)
 
 
 def party_of(
@@ -161,17 +159,22 @@ def combine_stream(
 def status_texts(app: SanctionsApp, as_of: DateInterval) -> Generator[Encoded, None, None]:
     """Every entity's ``render.entity_json``, encoded, sorted by name (then id), as
     ``combine_stream`` gives the views: the timeline's rows encoded for the entities
-    without links, the parties folded from their members' events."""
+    without links and for the parties (composed from their members' rows), a party folded
+    from its members' events where its rows cannot answer."""
     encode = json.JSONEncoder(ensure_ascii=False).encode
     yield from _merged(
-        app, as_of, timeline.entity_texts, lambda v: Encoded(encode(render.entity_json(v)))
+        app,
+        as_of,
+        timeline.entity_texts,
+        lambda v: Encoded(encode(render.entity_json(v))),
+        lambda data: Encoded(encode(data)),
     )
 
 
 def status_fields(app: SanctionsApp, as_of: DateInterval) -> Generator[dict[str, Any], None, None]:
     """``status_texts`` not encoded (``timeline.entity_fields``: no ``members`` for an
     entity without links), for the csv and table answers."""
-    yield from _merged(app, as_of, timeline.entity_fields, render.entity_json)
+    yield from _merged(app, as_of, timeline.entity_fields, render.entity_json, lambda d: d)
 
 
 _T = TypeVar("_T")
@@ -182,24 +185,36 @@ def _merged(
     as_of: DateInterval,
     read: Callable[..., Iterator[tuple[tuple[str, str], _T]]],
     of_party: Callable[[EntityView], _T],
+    of_data: Callable[[dict[str, Any]], _T],
 ) -> Generator[_T, None, None]:
     """The entities without links as ``read`` gives them, with the parties' answers
-    (``of_party`` of their views) merged in by name, then id."""
+    (``of_data`` of their JSON from the rows, else ``of_party`` of their folded views)
+    merged in by name, then id."""
     known = known_parties(app, Horizon())
     linked = known.linked()
     items = read(app, as_of, skip=linked)
     if not linked:
         yield from (item for _, item in items)
         return
-    views = _party_views(app, known, as_of)
-    folded = sorted(((_order(v), of_party(v)) for v in views), key=lambda item: item[0])
-    for _, item in heapq.merge(items, folded, key=lambda item: item[0]):
+    composed = timeline.party_answers(app, as_of, known)
+    answers = [(key, of_data(data)) for key, data in composed.values()]
+    rest = [g for g in known.groups() if g not in composed]
+    answers += [(_order(v), of_party(v)) for v in _party_views(app, known, as_of, rest)]
+    answers.sort(key=lambda item: item[0])
+    for _, item in heapq.merge(items, answers, key=lambda item: item[0]):
         yield item
 
 
-def _party_views(app: SanctionsApp, known: Parties, as_of: DateInterval) -> list[EntityView]:
-    """The view of every party with links, folded from its members' events."""
-    groups = known.groups()
+def _party_views(
+    app: SanctionsApp,
+    known: Parties,
+    as_of: DateInterval,
+    groups: Sequence[tuple[str, ...]] | None = None,
+) -> list[EntityView]:
+    """The view of every party with links (or of these), folded from its members' events."""
+    groups = known.groups() if groups is None else groups
+    if not groups:
+        return []
     read = histories(app, [m for members in groups for m in members])
     return [
         party_view(build_party({m: read[m] for m in members}, known, Horizon()), as_of)

@@ -65,7 +65,7 @@ def extend_entity_json(item: EntityView, data: dict[str, Any]) -> dict[str, Any]
     for measure in data["measures"]:
         imposition = by_id[measure["measure_id"]].imposition
         measure["entity_id"] = _hex(imposition.entity_id)
-        measure["source"] = None if party is None else _source_json(imposition.source.as_json())
+        measure["source"] = None if party is None else source_json(imposition.source.as_json())
     annotations = [*at_end.pending_requests, *at_end.negotiations, *at_end.activities]
     entity_of = {a.event.event_id: a.event.entity_id for a in annotations}
     for key in ("pending_delisting_requests", "negotiations", "activities"):
@@ -78,7 +78,7 @@ def extend_entity_json(item: EntityView, data: dict[str, Any]) -> dict[str, Any]
             "link_id": link.link_id,
             "entity_ids": [_hex(e) for e in link.entity_ids],
             "reason": link.reason,
-            "source": _source_json(link.source.as_json()),
+            "source": source_json(link.source.as_json()),
         }
         for link in (party.links if party is not None else ())
     ]
@@ -96,7 +96,7 @@ def extend_entity_json(item: EntityView, data: dict[str, Any]) -> dict[str, Any]
     return data
 
 
-def _source_json(source: Mapping[str, Any]) -> dict[str, Any]:
+def source_json(source: Mapping[str, Any]) -> dict[str, Any]:
     return {k: source[k] for k in ("title", "publisher", "published", "url")}
 
 

@@ -22,6 +22,7 @@ The modules, one idea each:
 ``apart``       following the log from a second process during an import
 ``queries``     every entity's status or view over an as-of period
 ``answers``     every entity's JSON answer straight from the rows
+``party_answers`` every linked party's JSON answer from its members' rows
 
 Views that filter the log (``--recorded-by``, ``--reported-by``) are not materialised:
 they keep using the fold.
@@ -32,6 +33,7 @@ from __future__ import annotations
 from projections.timeline.answers import entity_fields, entity_texts
 from projections.timeline.apart import FollowerApart
 from projections.timeline.bulk import project_in_key_order
+from projections.timeline.party_answers import party_answers
 from projections.timeline.projection import (
     PAGE,
     TimelineProjection,
@@ -66,6 +68,7 @@ __all__ = [
     "entity_texts",
     "follow",
     "iter_views",
+    "party_answers",
     "project_in_key_order",
     "rebuild",
     "runner",

@@ -13,7 +13,7 @@ links ``test_parties.py``).
 from __future__ import annotations
 
 import json
-from collections.abc import Container, Generator, Sequence
+from collections.abc import Container, Generator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -62,7 +62,7 @@ def _ordinal(text: str) -> int:
     return found
 
 
-def _first(stored: Sequence[Any] | None) -> int:
+def stored_first(stored: Sequence[Any] | None) -> int:
     """``domain.status.first_day`` of a stored date."""
     if stored is None or (text := stored[1]) is None:
         return ALWAYS
@@ -70,7 +70,7 @@ def _first(stored: Sequence[Any] | None) -> int:
     return _ordinal(text) if found is None else found
 
 
-def _last(stored: Sequence[Any] | None) -> int:
+def stored_last(stored: Sequence[Any] | None) -> int:
     """``domain.status.last_day`` of a stored date."""
     if stored is None or (text := stored[2]) is None:
         return NEVER
@@ -78,7 +78,7 @@ def _last(stored: Sequence[Any] | None) -> int:
     return (_ordinal(text) if found is None else found) - 1
 
 
-def _date(stored: Sequence[Any] | None) -> dict[str, Any] | None:
+def stored_date(stored: Sequence[Any] | None) -> dict[str, Any] | None:
     """``DateInterval.as_json`` of a stored date."""
     return None if stored is None else {"text": stored[0], "from": stored[1], "until": stored[2]}
 
@@ -153,45 +153,33 @@ def _entity_data(
         "possible_statuses": possible.split(SEPARATOR),
         "status_at_start": status_start,
         "possible_statuses_at_start": possible_start.split(SEPARATOR),
-        "changed_within": _changes(shown["changes"], start, end, bounds),
+        "changed_within": in_order(change_items(shown["changes"], start, end, bounds)),
         "measures": _measures(measures, states, hex_id),
-        "pending_delisting_requests": _pending(requests, end, hex_id),
-        "negotiations": [
-            {
-                "event_id": n[0],
-                "forum": n[2],
-                "summary": n[3],
-                "date": _date(n[1]),
-                "certain": certain,
-                "entity_id": hex_id,
-            }
-            for n, certain in _happened(shown["negotiations"], end)
-        ],
-        "activities": [
-            {
-                "event_id": a[0],
-                "summary": a[2],
-                "date": _date(a[1]),
-                "certain": certain,
-                "entity_id": hex_id,
-            }
-            for a, certain in _happened(shown["activities"], end)
-        ],
+        "pending_delisting_requests": in_order(pending_items(requests, end, hex_id)),
+        "negotiations": in_order(negotiation_items(shown["negotiations"], end, hex_id)),
+        "activities": in_order(activity_items(shown["activities"], end, hex_id)),
         "links": [],
         "sources": None,
         "disagreement": None,
-        "conflicts": _conflicts(requests, measures, hex_id),
+        "conflicts": conflict_items(requests, measure_windows(measures), hex_id)
+        if requests
+        else [],
     }
 
 
-def _conflicts(requests: list[Any], measures: list[Any], hex_id: str) -> list[dict[str, Any]]:
-    """``domain.party.conflicts`` on the stored requests and measures, as their JSON."""
-    if not requests:
-        return []
-    windows = [(_first(m[3]), NEVER if m[4] is None else _last(m[4])) for m in measures]
+def measure_windows(measures: list[Any]) -> list[tuple[int, int]]:
+    """``domain.party.measure_window`` of each stored measure."""
+    return [(stored_first(m[3]), NEVER if m[4] is None else stored_last(m[4])) for m in measures]
+
+
+def conflict_items(
+    requests: list[Any], windows: list[tuple[int, int]], hex_id: str
+) -> list[dict[str, Any]]:
+    """``domain.party.conflicts`` of the stored requests against the measures' windows
+    (the party's, for a party), as their JSON."""
     found = []
     for event_id, effective, requested_by, _, _ in requests:
-        low, high = _first(effective), _last(effective)
+        low, high = stored_first(effective), stored_last(effective)
         if any(begins <= high and ends >= low for begins, ends in windows):
             continue  # no conflict (request_conflict's first test, before dates are made)
         message = request_conflict(requested_by, date_from_json(effective), low, high, windows)
@@ -207,12 +195,19 @@ def _conflicts(requests: list[Any], measures: list[Any], hex_id: str) -> list[di
     return found
 
 
-def _changes(
-    changes: list[Any], start: int, end: int, bounds: tuple[str, str]
-) -> list[dict[str, Any]]:
+Item = tuple[tuple[int, ...], dict[str, Any]]  # a sort key and an item's JSON
+
+
+def in_order(items: list[Item]) -> list[dict[str, Any]]:
+    """The items' JSON by their keys (a stable sort: ties keep the record's order)."""
+    items.sort(key=lambda item: item[0])
+    return [data for _, data in items]
+
+
+def change_items(changes: list[Any], start: int, end: int, bounds: tuple[str, str]) -> list[Item]:
     """``EntityView.changed_within``: the changes that may fall within ``[start, end)``,
-    in effective order (first day, last day, version), as ``render.change_json``."""
-    found = []
+    keyed by effective order (first day, last day, version), as ``render.change_json``."""
+    found: list[Item] = []
     before, after = bounds
     for event_id, type_, effective, measure_id, version in changes:
         # on the ISO days first (they sort as the days do): one starting on or after
@@ -222,17 +217,17 @@ def _changes(
             or (effective[2] is not None and effective[2] <= after)
         ):
             continue
-        low, high = _first(effective), _last(effective)
+        low, high = stored_first(effective), stored_last(effective)
         if low < end and high >= start:
-            found.append((low, high, version or 0, event_id, type_, effective, measure_id))
-    found.sort(key=lambda c: c[:3])
-    result = []
-    for _, _, _, event_id, type_, effective, measure_id in found:
-        data: dict[str, Any] = {"event_id": event_id, "type": type_, "date": _date(effective)}
-        if measure_id:
-            data["measure_id"] = measure_id
-        result.append(data)
-    return result
+            data: dict[str, Any] = {
+                "event_id": event_id,
+                "type": type_,
+                "date": stored_date(effective),
+            }
+            if measure_id:
+                data["measure_id"] = measure_id
+            found.append(((low, high, version or 0), data))
+    return found
 
 
 def _measures(measures: list[Any], states: str | None, hex_id: str) -> list[dict[str, Any]]:
@@ -240,9 +235,20 @@ def _measures(measures: list[Any], states: str | None, hex_id: str) -> list[dict
     record's order, as ``measure_json`` with the party fields of an entity without links."""
     if states is None:
         return []
-    at = dict(s.split(_UNIT) for s in states.split(_RECORD))
+    return measures_at(measures, dict(s.split(_UNIT) for s in states.split(_RECORD)), hex_id)
+
+
+def measures_at(
+    measures: list[Any],
+    at: Mapping[str, str],
+    hex_id: str,
+    sources: Sequence[dict[str, Any] | None] | None = None,
+) -> list[dict[str, Any]]:
+    """The stored measures with a state at the cut (``at``: possible states by measure), in
+    the record's order, as ``measure_json`` with the party fields: ``sources``, each
+    measure's imposition source (a party's), else none."""
     result = []
-    for measure_id, authority, program, imposed, ended in measures:
+    for index, (measure_id, authority, program, imposed, ended) in enumerate(measures):
         possible = at.get(measure_id)
         if possible is None:
             continue
@@ -254,48 +260,82 @@ def _measures(measures: list[Any], states: str | None, hex_id: str) -> list[dict
                 "program": program,
                 "state": values[0] if len(values) == 1 else _UNCERTAIN,
                 "possible_states": [s for s in _STATES if s in values],
-                "imposed": _date(imposed),
-                "ended": _date(ended),
+                "imposed": stored_date(imposed),
+                "ended": stored_date(ended),
                 "entity_id": hex_id,
-                "source": None,
+                "source": None if sources is None else sources[index],
             }
         )
     return result
 
 
-def _pending(requests: list[Any], cut: int, hex_id: str) -> list[dict[str, Any]]:
-    """``domain.status.pending_requests`` on the stored requests, as their JSON."""
-    found = []
+def pending_items(requests: list[Any], cut: int, hex_id: str) -> list[Item]:
+    """``domain.status.pending_requests`` on the stored requests, keyed by their order."""
+    found: list[Item] = []
     for event_id, effective, requested_by, forum, decision in requests:
-        earliest = _first(effective)
+        earliest = stored_first(effective)
         if decision is None:
-            latest, open_possible, open_certain = _last(effective), True, True
+            latest, open_possible, open_certain = stored_last(effective), True, True
         else:
-            decided_last = _last(decision[0])
-            latest = min(decided_last, _last(effective))
+            decided_last = stored_last(decision[0])
+            latest = min(decided_last, stored_last(effective))
             open_possible = decided_last >= cut
-            open_certain = max(earliest, _first(decision[0])) >= cut
+            open_certain = max(earliest, stored_first(decision[0])) >= cut
         if earliest < cut and open_possible:
             item = {
                 "event_id": event_id,
                 "requested_by": requested_by,
                 "forum": forum,
-                "date": _date(effective),
+                "date": stored_date(effective),
                 "certain": latest < cut and open_certain,
                 "entity_id": hex_id,
             }
-            found.append((-earliest, item))
-    found.sort(key=lambda f: f[0])
-    return [item for _, item in found]
+            found.append(((-earliest,), item))
+    return found
 
 
-def _happened(events: list[Any], cut: int) -> list[tuple[Any, bool]]:
-    """``domain.status.happened_by`` on stored annotations: each with ``certain``."""
+def negotiation_items(negotiations: list[Any], cut: int, hex_id: str) -> list[Item]:
+    """``domain.status.happened_by`` on the stored negotiations, keyed by their order."""
+    return [
+        (
+            key,
+            {
+                "event_id": n[0],
+                "forum": n[2],
+                "summary": n[3],
+                "date": stored_date(n[1]),
+                "certain": certain,
+                "entity_id": hex_id,
+            },
+        )
+        for key, n, certain in _happened(negotiations, cut)
+    ]
+
+
+def activity_items(activities: list[Any], cut: int, hex_id: str) -> list[Item]:
+    """``domain.status.happened_by`` on the stored activities, keyed by their order."""
+    return [
+        (
+            key,
+            {
+                "event_id": a[0],
+                "summary": a[2],
+                "date": stored_date(a[1]),
+                "certain": certain,
+                "entity_id": hex_id,
+            },
+        )
+        for key, a, certain in _happened(activities, cut)
+    ]
+
+
+def _happened(events: list[Any], cut: int) -> list[tuple[tuple[int, int], Any, bool]]:
+    """The stored annotations that may have happened by ``cut``: each with its key (most
+    recent first) and ``certain``."""
     found = []
     for event in events:
-        low = _first(event[1])
+        low = stored_first(event[1])
         if low < cut:
-            high = _last(event[1])
-            found.append((-high, -low, event, high < cut))
-    found.sort(key=lambda f: f[:2])
-    return [(event, certain) for _, _, event, certain in found]
+            high = stored_last(event[1])
+            found.append(((-high, -low), event, high < cut))
+    return found

@@ -1,8 +1,9 @@
 """Stored entity events as the projection reads them: log pages and a fast decoder.
 
 The projection reads what the status rules need of each event and nothing more: no event
-class, no source, no record time (``decode_stored``; the property tests hold its answers
-to the fold's).
+class, no source but an imposition's, no record time but a registration's (what a party's
+answer needs: ``display.party_fields``); see ``decode_stored``; the property tests hold
+its answers to the fold's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import resolve_topic
 
 from domain.dates import DateInterval
-from domain.record import Recorded, Source
+from domain.record import ENTITY_REGISTERED, SANCTION_IMPOSED, Recorded, Source
 from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
 from events_log.compression import plain_state
 
@@ -59,10 +60,22 @@ def _interval(data: Mapping[str, Any] | None) -> DateInterval | None:
     return found
 
 
+def _source(data: Mapping[str, Any]) -> Source:
+    """``SourceAsDict.decode`` (the quote is not kept: the status output never shows it)."""
+    published = data.get("published")
+    return Source(
+        title=data["title"],
+        publisher=data.get("publisher"),
+        published=None if published is None else date.fromisoformat(published),
+        url=data.get("url"),
+    )
+
+
 def decode_stored(stored: StoredEvent, position: int | None = None) -> Recorded:
     """What the status rules read of a stored entity event, without the event class.
 
-    The source and the record time are not decoded (the status rules do not read them):
+    The source and the record time are not decoded (the status rules do not read them),
+    except an imposition's source and a registration's time (a party's answer reads them):
     this is the projection's fast path; the property tests hold it to the fold's answers.
     """
     return decode_entry(
@@ -79,18 +92,24 @@ def decode_entry(
     event_id = fields.pop("event_id")
     effective = fields.pop("effective")
     correlation_id = fields.pop("correlation_id")
+    kind = _event_type(topic)
+    source, recorded_at = NOT_STORED, NO_TIME
+    if kind == SANCTION_IMPOSED:
+        source = _source(fields["source"]["_data_"])
+    elif kind == ENTITY_REGISTERED:
+        recorded_at = datetime.fromisoformat(fields["timestamp"]["_data_"])
     for name in _ENVELOPE_REST:
         fields.pop(name, None)
     changes = fields.get("changes")
     if changes and "effective" in changes:
         fields["changes"] = {**changes, "effective": _interval(changes["effective"])}
     return Recorded(
-        type=_event_type(topic),
+        type=kind,
         event_id=event_id,
         entity_id=entity_id,
         effective=_interval(effective),
-        source=NOT_STORED,
-        recorded_at=NO_TIME,
+        source=source,
+        recorded_at=recorded_at,
         fields=fields,
         correlation_id=correlation_id,
         position=position,

@@ -218,6 +218,31 @@ def _statuses_at(
     return result
 
 
+NOT_IMPOSED_BIT = _NOT_IMPOSED_BIT
+_BIT_OF_STATE = {state.value: bit for state, bit in _STATE_BIT.items()}
+
+
+def state_bits(possible: str) -> int:
+    """The set of states a row's ``possible`` text names (``|``-separated)."""
+    mask = 0
+    for state in possible.split(SEPARATOR):
+        mask |= _BIT_OF_STATE[state]
+    return mask
+
+
+def ending_bit(ending_type: str | None) -> int:
+    """The state a measure's ending leads to, as a bit (0 without an ending)."""
+    return 0 if ending_type is None else _STATE_AFTER_BIT[ending_type]
+
+
+def status_text(
+    masks: Sequence[int], kinds: Sequence[int], windows: Sequence[tuple[int, int]], cut: int
+) -> tuple[str, str]:
+    """(status, possible statuses) as ``headline(entity_statuses(...))`` words them, for the
+    measures' possible states at ``cut`` (bit sets), ending kinds and end windows."""
+    return _STATUS_TEXT[_statuses_at(masks, kinds, windows, cut)]
+
+
 def entity_rows(record: EntityRecord) -> EntityRows:
     """The timeline rows of one entity: ``entity_rows_by_fold``'s rows, computed on bit sets."""
     states: list[tuple[Any, ...]] = []
@@ -259,7 +284,7 @@ def entity_rows(record: EntityRecord) -> EntityRows:
         else:
             status_rows.append((start, end, status, possible))
         start = end
-    return EntityRows(record.entity_id, record.name, display(record), status_rows, states)
+    return EntityRows(record.entity_id, record.name, display(record, windows), status_rows, states)
 
 
 def rows_of(histories: Mapping[str, list[Recorded]]) -> tuple[list[EntityRows], list[str]]:

@@ -29,10 +29,14 @@ from projections.timeline.segments import EntityRows
 NAME = "Timeline"
 
 _TABLES = ("timeline_entities", "timeline_status", "timeline_states")
+# What the rows hold, in the tables' statements as a comment: a store whose tables were
+# made with another layout has its timeline rebuilt on its next catch-up (SQLite; see
+# ``SQLiteTimelineView.layout_is_stale``). Layout 2: the display's party fields.
+LAYOUT = 2
 _COLUMNS = {
     "timeline_entities": (
         "entity_id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, "
-        "first_position BIGINT NOT NULL, display TEXT NOT NULL"
+        f"first_position BIGINT NOT NULL, display TEXT NOT NULL /* layout {LAYOUT} */"
     ),
     "timeline_status": (
         "entity_id TEXT NOT NULL, cut_from BIGINT NOT NULL, cut_until BIGINT NOT NULL, "
@@ -178,6 +182,7 @@ class _OvertakenError(Exception):
 
 class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
     without_rowid = " WITHOUT ROWID"
+    _stale: bool | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.create_statements()]
@@ -231,6 +236,16 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             found.get(table) == f"CREATE TABLE {table} ({columns}){self.suffix(table)}"
             for table, columns in _COLUMNS.items()
         )
+
+    def layout_is_stale(self) -> bool:
+        """Whether the tables were made with another layout (looked at once per view)."""
+        if self._stale is None:
+            self._stale = not self.layout_is_current()
+        return self._stale
+
+    def reset(self, application_name: str) -> None:
+        super().reset(application_name)
+        self._stale = False
 
     def replace_entities(
         self,

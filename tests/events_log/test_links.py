@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from domain.entity import to_recorded
 from domain.errors import NotFoundError, RuleViolationError
 from domain.record import ENTITIES_LINKED, ENTITIES_UNLINKED, Source
 from events_log.app import SanctionsApp
 from events_log.bundled import load_article
 from events_log.jsonl import JsonlImporter, export
 from events_log.link_file import link_lines
-from events_log.links import link, parties, unlink
+from events_log.links import LINK_TOPICS, link, link_events, parties, unlink
 from events_log.store import resolve_store
 
 REVIEW = Source("Desk review", published=None)
@@ -194,3 +195,20 @@ class TestLinkFile:
     def test_a_name_not_on_record_names_its_line(self, app: SanctionsApp) -> None:
         with pytest.raises(NotFoundError, match=r"^links.jsonl:1: entity 'Norinko' is not on"):
             link_lines(app, [line("Norinko", "CPMIEC")], "links.jsonl")
+
+
+def test_the_link_events_read_by_one_query_are_the_librarys(app: SanctionsApp) -> None:
+    source = Source("Desk review")
+    ids = [e.hex for e in app.entity_ids()][:4]
+    link(app, ids[0], ids[1], source, "same")
+    link(app, ids[2], ids[1], source, None)
+    unlink(app, ids[0], ids[1], source)
+    by_library = [
+        to_recorded(app.mapper.to_domain_event(n), position=n.id)  # type: ignore[arg-type]
+        for n in app.iter_notifications(topics=LINK_TOPICS)
+    ]
+
+    found = list(link_events(app))
+
+    assert len(found) == 6
+    assert found == by_library

@@ -1,0 +1,237 @@
+"""Every linked party's §8/§10 JSON composed from its members' timeline rows.
+
+What ``render.entity_json(parties.party_view(...))`` gives for a party folded from its
+members' events, read instead from what the timeline keeps per member (its head, display
+and party fields, and its measures' possible states at both cuts), with the rules of
+``answers`` on day ordinals and of ``domain.status.entity_statuses`` on bit sets
+(``segments.status_text``): the party's status over all its members' measures, per source
+over each source's measures alone; members, links, measures with their sources, pending
+requests, negotiations, activities and changes merged in the fold's order; conflicts of
+every member's requests against every member's measures.
+
+A party is left to the fold (absent from the answer) when a member has no rows, rows
+without the party fields, or no registration on record. Property test:
+``tests/projections/test_party_answers.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from domain.dates import DateInterval
+from domain.party import Link, Parties
+from domain.status import Status
+from events_log.app import SanctionsApp
+from projections.party_render import source_json
+from projections.timeline.answers import (
+    Item,
+    Key,
+    activity_items,
+    change_items,
+    conflict_items,
+    in_order,
+    measure_windows,
+    measures_at,
+    negotiation_items,
+    pending_items,
+)
+from projections.timeline.projection import catch_up
+from projections.timeline.queries import iso_bounds
+from projections.timeline.segments import (
+    NOT_IMPOSED_BIT,
+    SEPARATOR,
+    ending_bit,
+    state_bits,
+    status_text,
+)
+from projections.timeline.tables import SQLiteTimelineView, timeline_view
+from projections.views import as_of_bounds
+
+CHUNK = 500  # entity ids per query
+_UNCERTAIN = Status.UNCERTAIN.value
+
+
+class _Member:
+    """One member's stored head and display, and its measures' possible states."""
+
+    def __init__(self, entity_id: str, name: str, display: str) -> None:
+        self.entity_id = entity_id
+        self.hex_id = entity_id.replace("-", "")
+        self.name = name
+        self.shown = json.loads(display)
+        self.at_start: dict[str, str] = {}
+        self.at_end: dict[str, str] = {}
+        # rows written before the party fields, or without a registration, are folded
+        self.composable = "party" in self.shown and self.shown["party"][0] is not None
+
+
+def party_answers(
+    app: SanctionsApp, as_of: DateInterval, known: Parties
+) -> dict[tuple[str, ...], tuple[Key, dict[str, Any]]]:
+    """Each linked party's key and JSON, by its members (as ``known.groups`` gives them);
+    none where the store is not SQLite, nor for a party left to the fold."""
+    catch_up(app)
+    view = timeline_view(app)
+    groups = known.groups()
+    if not groups or not isinstance(view, SQLiteTimelineView):
+        return {}
+    start, end = as_of_bounds(as_of)
+    members = _members(view, [m for group in groups for m in group], start, end)
+    bounds = iso_bounds(start, end)
+    found = {}
+    for group in groups:
+        rows = [members.get(m) for m in group]
+        if all(r is not None and r.composable for r in rows):
+            party = [r for r in rows if r is not None]
+            links = known.links_within(group)
+            found[group] = party_data(party, links, start, end, bounds)
+    return found
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for begin in range(0, len(ids), CHUNK):
+        yield list(ids[begin : begin + CHUNK])
+
+
+def _members(
+    view: SQLiteTimelineView, ids: Sequence[str], start: int, end: int
+) -> dict[str, _Member]:
+    """The members' stored heads and displays, and their measures' states at both cuts."""
+    found: dict[str, _Member] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        for entity_id, name, display in view.select(
+            f"SELECT entity_id, name, display FROM timeline_entities WHERE entity_id IN ({marks})",
+            chunk,
+        ):
+            found[entity_id] = _Member(entity_id, name, display)
+        states = view.select(
+            "SELECT entity_id, measure_id, cut_from, cut_until, possible FROM timeline_states "
+            f"WHERE entity_id IN ({marks}) AND ((cut_from <= ? AND cut_until > ?) "
+            "OR (cut_from <= ? AND cut_until > ?))",
+            [*chunk, start, start, end, end],
+        )
+        for entity_id, measure_id, cut_from, cut_until, possible in states:
+            member = found.get(entity_id)
+            if member is None:
+                continue
+            if cut_from <= start < cut_until:
+                member.at_start[measure_id] = possible
+            if cut_from <= end < cut_until:
+                member.at_end[measure_id] = possible
+    return found
+
+
+def _order(member: _Member) -> tuple[str, str]:
+    """``parties.build_party``'s order: by registration, then entity id."""
+    return (member.shown["party"][0], member.entity_id)
+
+
+def party_data(
+    rows: Sequence[_Member],
+    links: Sequence[Link],
+    start: int,
+    end: int,
+    bounds: tuple[str, str],
+) -> tuple[Key, dict[str, Any]]:
+    """A party's key and ``render.entity_json`` of its view, from its members' rows."""
+    members = sorted(rows, key=_order)
+    first = members[0]
+    kinds: list[int] = []
+    windows: list[tuple[int, int]] = []
+    masks_start: list[int] = []
+    masks_end: list[int] = []
+    grouped: dict[str, list[tuple[str, str, int]]] = {}  # source key: (measure, entity, index)
+    measures: list[dict[str, Any]] = []
+    changes: list[Item] = []
+    pending: list[Item] = []
+    negotiations: list[Item] = []
+    activities: list[Item] = []
+    for member in members:
+        shown = member.shown
+        _, ends, stored_sources = shown["party"]
+        sources = [
+            {"title": s[0], "publisher": s[1], "published": s[2], "url": s[3]}
+            for s in stored_sources
+        ]
+        for measure, (ending, low, high, source) in zip(shown["measures"], ends, strict=True):
+            kinds.append(ending_bit(ending))
+            windows.append((low, high))
+            at_start = member.at_start.get(measure[0])
+            at_end = member.at_end.get(measure[0])
+            masks_start.append(NOT_IMPOSED_BIT if at_start is None else state_bits(at_start))
+            masks_end.append(NOT_IMPOSED_BIT if at_end is None else state_bits(at_end))
+            key = sources[source]["publisher"] or sources[source]["title"]
+            grouped.setdefault(key, []).append((measure[0], member.hex_id, len(kinds) - 1))
+        measures += measures_at(
+            shown["measures"], member.at_end, member.hex_id, [sources[e[3]] for e in ends]
+        )
+        changes += change_items(shown["changes"], start, end, bounds)
+        pending += pending_items(shown["requests"], end, member.hex_id)
+        negotiations += negotiation_items(shown["negotiations"], end, member.hex_id)
+        activities += activity_items(shown["activities"], end, member.hex_id)
+    status, possible = status_text(masks_end, kinds, windows, end)
+    status_start, possible_start = status_text(masks_start, kinds, windows, start)
+    by_source = []
+    for key, items in grouped.items():
+        alone = [i for _, _, i in items]
+        word, words = status_text(
+            [masks_end[i] for i in alone],
+            [kinds[i] for i in alone],
+            [windows[i] for i in alone],
+            end,
+        )
+        by_source.append(
+            {
+                "source": key,
+                "status": word,
+                "possible_statuses": words.split(SEPARATOR),
+                "measure_ids": [m for m, _, _ in items],
+                "entity_ids": list(dict.fromkeys(e for _, e, _ in items)),
+            }
+        )
+    certain = {s["status"] for s in by_source if s["status"] != _UNCERTAIN}
+    every_window = [w for m in members for w in measure_windows(m.shown["measures"])]
+    data = {
+        **_head(first),
+        "status": status,
+        "possible_statuses": possible.split(SEPARATOR),
+        "status_at_start": status_start,
+        "possible_statuses_at_start": possible_start.split(SEPARATOR),
+        "changed_within": in_order(changes),
+        "measures": measures,
+        "pending_delisting_requests": in_order(pending),
+        "negotiations": in_order(negotiations),
+        "activities": in_order(activities),
+        "members": [_head(m) for m in members],
+        "links": [
+            {
+                "link_id": link.link_id,
+                "entity_ids": [e.replace("-", "") for e in link.entity_ids],
+                "reason": link.reason,
+                "source": source_json(link.source.as_json()),
+            }
+            for link in links
+        ],
+        "sources": by_source,
+        "disagreement": len(certain) > 1,
+        "conflicts": [
+            c for m in members for c in conflict_items(m.shown["requests"], every_window, m.hex_id)
+        ],
+    }
+    return (first.name.casefold(), first.entity_id), data
+
+
+def _head(member: _Member) -> dict[str, Any]:
+    """``party_render.member_json`` of a member (and the head of ``entity_json``)."""
+    shown = member.shown
+    return {
+        "entity_id": member.hex_id,
+        "name": member.name,
+        "kind": shown["kind"],
+        "country": shown["country"],
+        "aliases": shown["aliases"],
+        "identifiers": shown["identifiers"],
+    }

@@ -1,0 +1,269 @@
+"""A party's answer composed from its members' timeline rows (``timeline.party_answers``)
+is the fold's (``render.entity_json(party_view(...))``): the same JSON text, csv row and
+table lines, on random records with random links and unlinks at random cuts; a party
+whose rows cannot answer is folded, and a timeline of an older layout is rebuilt."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.dates import DateInterval
+from domain.entity import Entity
+from domain.errors import DomainError
+from domain.record import ENTITY_REGISTERED, SANCTION_LAPSED, SANCTION_LIFTED, Source
+from events_log.app import SanctionsApp
+from events_log.links import link, unlink
+from events_log.store import resolve_store
+from projections import json_tables, parties, render, timeline
+from projections.views import Horizon
+
+ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as the answers are encoded
+REVIEW = Source("Desk review", published=date(2020, 1, 1))
+SOURCES = [
+    REVIEW,
+    Source("OFAC SDN list", publisher="U.S. Treasury OFAC", published=date(2021, 8, 18)),
+    Source("State Department ISN", publisher="U.S. State Department", url="https://x.test"),
+    Source("Another OFAC title", publisher="U.S. Treasury OFAC"),
+    Source("Le Monde", published=date(2010, 5, 1)),
+]
+
+
+@st.composite
+def intervals(draw: st.DrawFn) -> DateInterval | None:
+    """Days, years, ranges, open ends and undated, over a few years."""
+    shape = draw(st.sampled_from(["day", "year", "range", "before", "after", "none"]))
+    if shape == "none":
+        return None
+    start = date(2000, 1, 1) + timedelta(days=draw(st.integers(0, 8 * 365)))
+    if shape == "day":
+        return DateInterval("day", start, start + timedelta(days=1))
+    if shape == "year":
+        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
+    if shape == "range":
+        return DateInterval("range", start, start + timedelta(days=draw(st.integers(2, 900))))
+    if shape == "before":
+        return DateInterval("before", None, start)
+    return DateInterval("after", start, None)
+
+
+ACTIONS = st.tuples(
+    st.sampled_from(
+        [
+            "impose",
+            "impose",
+            "lapse",
+            "lift",
+            "waive",
+            "end-waiver",
+            "request",
+            "decide",
+            "negotiation",
+            "activity",
+            "correct",
+            "retract",
+        ]
+    ),
+    st.integers(0, 20),
+    intervals(),
+)
+
+
+def act(entity: Entity, action: str, pick: int, when: DateInterval | None) -> str:
+    envelope: dict[str, Any] = {"effective": when, "source": SOURCES[pick % len(SOURCES)]}
+    record = entity.record()
+    measure = record.measures[pick % len(record.measures)].measure_id if record.measures else "-"
+    facts = [f for f in record.facts if f.type != ENTITY_REGISTERED]
+    fact = facts[pick % len(facts)].event_id if facts else "-"
+    if action == "impose":
+        return entity.impose(f"Authority {pick % 3}", f"Program {pick % 2}", None, **envelope)
+    if action in ("lapse", "lift"):
+        kind = SANCTION_LAPSED if action == "lapse" else SANCTION_LIFTED
+        return entity.end_measure(kind, measure, **envelope)
+    if action == "waive":
+        return entity.waive(measure, **envelope)
+    if action == "end-waiver":
+        return entity.end_waiver(measure, **envelope)
+    if action == "request":
+        return entity.request_delisting("China", "UN" if pick % 2 else None, **envelope)
+    if action == "decide":
+        return entity.decide_delisting(None, "granted" if pick % 2 else "denied", **envelope)
+    if action == "negotiation":
+        return entity.mention_negotiation("Geneva", f"talks {pick}", **envelope)
+    if action == "activity":
+        return entity.report_activity(f"activity {pick}", **envelope)
+    if action == "correct":
+        return entity.correct(fact, {"effective": when}, **envelope)
+    return entity.retract(fact, "wrong", **envelope)
+
+
+def as_of_of(day: int, shape: str) -> DateInterval:
+    start = date(1999, 1, 1) + timedelta(days=day)
+    if shape == "day":
+        return DateInterval("day", start, start + timedelta(days=1))
+    if shape == "year":
+        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
+    return DateInterval("range", start, start + timedelta(days=400))
+
+
+def fill(
+    app: SanctionsApp,
+    names: list[str],
+    plans: list[list[tuple[str, int, DateInterval | None]]],
+    links: list[tuple[str, int, int]],
+) -> list[UUID]:
+    """Entities of these names with these actions, links and unlinks between them
+    interleaved (what a rule refuses is left out)."""
+    app.after_save = [timeline.follow]
+    ids = [
+        app.register_entity(
+            name=name,
+            kind="company",
+            country=None,
+            effective=None,
+            source=REVIEW,
+            allow_same_name=True,
+        )
+        for name in names
+    ]
+    steps: list[tuple[str, int, Any]] = [
+        (action, pick, (n, when)) for n, plan in enumerate(plans) for action, pick, when in plan
+    ]
+    for index, (action, a, b) in enumerate(links):
+        steps.insert(index * 3 % (len(steps) + 1), (action, a % len(ids), b % len(ids)))
+    for action, pick, rest in steps:
+        try:
+            if action == "link":
+                link(app, ids[pick].hex, ids[rest].hex, SOURCES[(pick + rest) % 5], "same")
+            elif action == "unlink":
+                unlink(app, ids[pick].hex, ids[rest].hex, REVIEW)
+            else:
+                n, when = rest
+                app.act([ids[n]], functools.partial(act, action=action, pick=pick, when=when))
+        except DomainError:
+            continue
+    return ids
+
+
+def assert_composed_is_folded(app: SanctionsApp, as_of: DateInterval) -> int:
+    """Every linked party's answer from the rows is the fold's: JSON text, csv, table.
+    Returns how many parties were compared."""
+    known = parties.known_parties(app, Horizon())
+    composed = timeline.party_answers(app, as_of, known)
+    assert set(composed) == set(known.groups())
+    for group, (key, data) in composed.items():
+        view = parties.party_view(parties.party_of(app, group, known, Horizon()), as_of)
+        assert key == (view.record.name.casefold(), view.record.entity_id)
+        assert ENCODE(data) == ENCODE(render.entity_json(view))
+        assert list(json_tables.status_csv_lines([data])) == list(render.status_csv_lines([view]))
+        assert list(json_tables.status_table_lines([data], as_of, Horizon())) == list(
+            render.status_table_lines([view], as_of, Horizon())
+        )
+    return len(composed)
+
+
+def assert_answers_are_folded(app: SanctionsApp, as_of: DateInterval) -> None:
+    """The all-entity answers (rows, parties composed) are the combined views', exactly."""
+    combined = parties.combine(app, timeline.views(app, as_of), as_of)
+    texts = [t.text for t in parties.status_texts(app, as_of)]
+    assert texts == [ENCODE(render.entity_json(v)) for v in combined]
+    fields = list(parties.status_fields(app, as_of))
+    assert list(json_tables.status_csv_lines(fields)) == list(render.status_csv_lines(combined))
+    assert list(json_tables.status_table_lines(fields, as_of, Horizon())) == list(
+        render.status_table_lines(combined, as_of, Horizon())
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    names=st.lists(
+        st.sampled_from(["Norinco", "norinco", "CPMIEC", "Zhenrong", "Alpha"]),
+        min_size=5,
+        max_size=5,
+    ),
+    plans=st.lists(st.lists(ACTIONS, max_size=6), min_size=5, max_size=5),
+    links=st.lists(
+        st.tuples(
+            st.sampled_from(["link", "link", "unlink"]), st.integers(0, 4), st.integers(0, 4)
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    as_ofs=st.lists(
+        st.tuples(st.integers(0, 11 * 365), st.sampled_from(["day", "year", "range"])),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_on_random_records_and_links_a_party_from_its_rows_is_the_folded_party(
+    names: list[str],
+    plans: list[list[tuple[str, int, DateInterval | None]]],
+    links: list[tuple[str, int, int]],
+    as_ofs: list[tuple[int, str]],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        app = SanctionsApp(resolve_store(str(Path(folder) / "s.sqlite"), {}))
+        fill(app, names, plans, links)
+        for day, shape in as_ofs:
+            as_of = as_of_of(day, shape)
+            assert_composed_is_folded(app, as_of)
+            assert_answers_are_folded(app, as_of)
+        app.close()
+
+
+Plan = list[tuple[str, int, DateInterval | None]]
+IMPOSE: Plan = [("impose", 1, DateInterval("year", date(2001, 1, 1), date(2002, 1, 1)))]
+LAPSE: Plan = [("lapse", 0, DateInterval("year", date(2004, 1, 1), date(2005, 1, 1)))]
+AS_OF = DateInterval("year", date(2003, 1, 1), date(2004, 1, 1))
+
+
+def test_a_party_whose_rows_lack_the_party_fields_is_folded(tmp_path: Path) -> None:
+    app = SanctionsApp(resolve_store(str(tmp_path / "s.sqlite"), {}))
+    ids = fill(app, ["A", "B", "C"], [IMPOSE, IMPOSE + LAPSE, []], [("link", 0, 1)])
+    with sqlite3.connect(tmp_path / "s.sqlite") as connection:
+        connection.execute(
+            "UPDATE timeline_entities SET display = json_remove(display, '$.party') "
+            "WHERE entity_id = ?",
+            (str(ids[1]),),
+        )
+    known = parties.known_parties(app, Horizon())
+
+    assert timeline.party_answers(app, AS_OF, known) == {}
+    assert_answers_are_folded(app, AS_OF)
+
+
+def test_a_timeline_of_an_older_layout_is_rebuilt_and_answers_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    app = SanctionsApp(resolve_store(str(path), {}))
+    fill(app, ["A", "B", "C"], [IMPOSE, IMPOSE + LAPSE, IMPOSE], [("link", 0, 1), ("link", 2, 1)])
+    expected = [t.text for t in parties.status_texts(app, AS_OF)]
+    app.close()
+    with sqlite3.connect(path) as connection:  # the table as layout 1 made it
+        connection.executescript(
+            "ALTER TABLE timeline_entities RENAME TO old; "
+            "CREATE TABLE timeline_entities (entity_id TEXT NOT NULL PRIMARY KEY, "
+            "name TEXT NOT NULL, first_position BIGINT NOT NULL, display TEXT NOT NULL); "
+            "INSERT INTO timeline_entities SELECT entity_id, name, first_position, "
+            "json_remove(display, '$.party') FROM old; DROP TABLE old;"
+        )
+
+    reopened = SanctionsApp(resolve_store(str(path), {}))
+    found = [t.text for t in parties.status_texts(reopened, AS_OF)]
+
+    assert found == expected
+    with sqlite3.connect(path) as connection:
+        displays = [
+            json.loads(d) for (d,) in connection.execute("SELECT display FROM timeline_entities")
+        ]
+    assert len(displays) == 3
+    assert all("party" in d for d in displays)
+    assert assert_composed_is_folded(reopened, AS_OF) == 1
