@@ -24,12 +24,10 @@ from events_log.compression import plain_state
 # What the timeline does not store: the status output never shows it.
 NOT_STORED = Source(title="(not stored in the timeline: see history)")
 NO_TIME = datetime.min.replace(tzinfo=UTC)
-_DECODER = json.JSONDecoder()
+_SCAN: Any = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # raw_decode's scanner
 
-_ENVELOPE = frozenset(
-    {"timestamp", "originator_topic", "event_id", "effective", "source", "correlation_id"}
-)
-_ENVELOPE_REST = sorted(_ENVELOPE - {"event_id", "effective", "correlation_id"})
+# The envelope: ``event_id``, ``effective`` and ``correlation_id`` are read; ``timestamp``,
+# ``source`` and (on a creation event) ``originator_topic`` are not.
 _TYPES: dict[str, str] = {}
 _INTERVALS: dict[tuple[Any, ...], DateInterval] = {}
 
@@ -47,6 +45,8 @@ def _interval(data: Mapping[str, Any] | None) -> DateInterval | None:
     inner = data["_data_"]
     key = (inner["text"], inner["from"], inner["until"], inner.get("how", ""))
     found = _INTERVALS.get(key)
+    if found is not None:
+        return found
     if found is None:
         if len(_INTERVALS) > 10_000:
             _INTERVALS.clear()
@@ -74,27 +74,30 @@ def decode_entry(
     topic: str, state: bytes, entity_id: str, version: int, position: int | None = None
 ) -> Recorded:
     """``decode_stored`` on the parts of a log entry."""
-    fields = _DECODER.raw_decode(plain_state(state).decode())[0]  # json.loads, less its checks of
-    # the white space around the value (the mapper writes none)
-    event_id = fields.pop("event_id")
-    effective = fields.pop("effective")
-    correlation_id = fields.pop("correlation_id")
-    for name in _ENVELOPE_REST:
-        fields.pop(name, None)
+    # json.loads, less its checks of the white space around the value (the mapper writes none)
+    fields = _SCAN(plain_state(state).decode(), 0)[0]
+    pop = fields.pop
+    event_id = pop("event_id")
+    effective = pop("effective")
+    correlation_id = pop("correlation_id")
+    pop("timestamp", None)
+    pop("source", None)
+    pop("originator_topic", None)
     changes = fields.get("changes")
     if changes and "effective" in changes:
         fields["changes"] = {**changes, "effective": _interval(changes["effective"])}
+    kind = _TYPES.get(topic)
     return Recorded(
-        type=_event_type(topic),
-        event_id=event_id,
-        entity_id=entity_id,
-        effective=_interval(effective),
-        source=NOT_STORED,
-        recorded_at=NO_TIME,
-        fields=fields,
-        correlation_id=correlation_id,
-        position=position,
-        version=version,
+        _event_type(topic) if kind is None else kind,
+        event_id,
+        entity_id,
+        None if effective is None else _interval(effective),
+        NOT_STORED,
+        NO_TIME,
+        fields,
+        correlation_id,
+        position,
+        version,
     )
 
 
