@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ANSWERS = {
@@ -82,7 +82,7 @@ def digest(path: Path) -> tuple[int, str]:
 
 
 def compare(
-    trees: dict[str, Path], argv: Sequence[str], rounds: int, work: Path
+    trees: dict[str, Path], argvs: Mapping[str, Sequence[str]], rounds: int, work: Path
 ) -> tuple[dict[str, dict[str, float]], bool]:
     """Each tree's calls alternately; the median figures and whether the bytes agree."""
     figures: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
@@ -90,7 +90,7 @@ def compare(
     for _ in range(rounds):
         for name, tree in trees.items():
             output = work / f"{name}.out"
-            figures[name].append(cli_call(tree, argv, output))
+            figures[name].append(cli_call(tree, argvs[name], output))
             outputs[name] = digest(output)
     result = {}
     for name, runs in figures.items():
@@ -107,8 +107,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--answers", default="json", help=f"comma list of {','.join(ANSWERS)}")
     parser.add_argument("--baseline", default="main", help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--baseline-store",
+        help="a copy of the store for the baseline (default: the same store); needed when "
+        "the two keep the timeline in different versions (each would remake it)",
+    )
     args = parser.parse_args(argv)
     args.store = str(Path(args.store).resolve())
+    baseline_store = str(Path(args.baseline_store or args.store).resolve())
+    stores = {"baseline": baseline_store, "this": args.store}
     here = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as folder:
         work = Path(folder)
@@ -116,15 +123,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         trees = {"baseline": base, "this": here}
         print(f"baseline {args.baseline}; store {args.store}; {args.rounds} rounds; CPU s median")
         for answer in args.answers.split(","):
-            call = [*ANSWERS[answer], "--store", args.store]
+            call = list(ANSWERS[answer])
             if args.as_of and answer in ("json", "csv", "table"):
                 call += ["--as-of", args.as_of]
             if answer == "diff":
                 call += ["--from", "2022", "--to", "2024"]
-            cli_call(here, call, work / "warm.out")  # the timeline brought up to date
-            found, same = compare(trees, call, args.rounds, work)
+            calls = {name: [*call, "--store", stores[name]] for name in trees}
+            for name, tree in trees.items():  # the timeline brought up to date
+                cli_call(tree, calls[name], work / "warm.out")
+            found, same = compare(trees, calls, args.rounds, work)
             old, new = found["baseline"], found["this"]
-            label = " ".join(c for c in call if c not in (args.store, "--store"))
+            label = " ".join(call)
             print(
                 f"{label}: baseline {old['cpu_s']:.2f} s CPU ({old['wall_s']:.2f} wall, "
                 f"{old['peak_mib']:.0f} MiB), this {new['cpu_s']:.2f} s CPU "

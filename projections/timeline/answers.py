@@ -23,7 +23,7 @@ from domain.status import ALWAYS, NEVER, STATE_ORDER, Status
 from events_log.app import SanctionsApp
 from projections import render
 from projections.stream import Encoded
-from projections.timeline.display import date_from_json
+from projections.timeline.display import date_from_json, decode_display
 from projections.timeline.projection import catch_up
 from projections.timeline.queries import iso_bounds, iter_views
 from projections.timeline.segments import SEPARATOR
@@ -136,7 +136,7 @@ def _entity_data(
 ) -> dict[str, Any]:
     """An entity's ``render.entity_json`` less ``members``, from its query row."""
     entity_id, name, display, at_start, at_end, states = row
-    shown = json.loads(display)
+    shown = decode_display(display)
     requests = shown["requests"]
     measures = shown["measures"]
     hex_id = entity_id.replace("-", "")

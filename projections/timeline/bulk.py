@@ -158,12 +158,22 @@ def _chunks(app: SanctionsApp, start: int, end: int, lo: str, hi: str) -> Iterat
         with recorder.datastore.transaction(commit=False) as cursor:
             plain = cursor.sqlite_cursor
             plain.row_factory = None
-            plain.execute(
-                f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id "
-                f"{'>=' if first else '>'} ? AND originator_id < ? AND rowid > ? AND rowid <= ? "
-                "AND topic NOT IN (?, ?) ORDER BY originator_id LIMIT ?",
-                (after, hi, start, end, *LINK_TOPICS, KEY_CHUNK),
-            )
+            low = f"originator_id {'>=' if first else '>'} ? AND originator_id < ?"
+            if start == 0:
+                # The whole log: the next ids from the key index alone (no table row read;
+                # ids of other aggregates, labels, have no entity entry and are skipped).
+                plain.execute(
+                    f"SELECT DISTINCT originator_id FROM {table} WHERE {low} "
+                    "ORDER BY originator_id LIMIT ?",
+                    (after, hi, KEY_CHUNK),
+                )
+            else:
+                plain.execute(
+                    f"SELECT DISTINCT originator_id FROM {table} WHERE {low} "
+                    "AND rowid > ? AND rowid <= ? AND topic NOT IN (?, ?) "
+                    "ORDER BY originator_id LIMIT ?",
+                    (after, hi, start, end, *LINK_TOPICS, KEY_CHUNK),
+                )
             ids = [row[0] for row in plain.fetchall()]
             if not ids:
                 if start == 0:  # nor beyond the last entity, up to the range's end

@@ -25,12 +25,10 @@ from events_log.compression import plain_state
 # What the timeline does not store: the status output never shows it.
 NOT_STORED = Source(title="(not stored in the timeline: see history)")
 NO_TIME = datetime.min.replace(tzinfo=UTC)
-_DECODER = json.JSONDecoder()
+_SCAN: Any = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # raw_decode's scanner
 
-_ENVELOPE = frozenset(
-    {"timestamp", "originator_topic", "event_id", "effective", "source", "correlation_id"}
-)
-_ENVELOPE_REST = sorted(_ENVELOPE - {"event_id", "effective", "correlation_id"})
+# The envelope: ``event_id``, ``effective`` and ``correlation_id`` are read; ``timestamp``
+# only of a registration, ``source`` only of an imposition, ``originator_topic`` never.
 _TYPES: dict[str, str] = {}
 _INTERVALS: dict[tuple[Any, ...], DateInterval] = {}
 
@@ -48,6 +46,8 @@ def _interval(data: Mapping[str, Any] | None) -> DateInterval | None:
     inner = data["_data_"]
     key = (inner["text"], inner["from"], inner["until"], inner.get("how", ""))
     found = _INTERVALS.get(key)
+    if found is not None:
+        return found
     if found is None:
         if len(_INTERVALS) > 10_000:
             _INTERVALS.clear()
@@ -87,33 +87,35 @@ def decode_entry(
     topic: str, state: bytes, entity_id: str, version: int, position: int | None = None
 ) -> Recorded:
     """``decode_stored`` on the parts of a log entry."""
-    fields = _DECODER.raw_decode(plain_state(state).decode())[0]  # json.loads, less its checks of
-    # the white space around the value (the mapper writes none)
-    event_id = fields.pop("event_id")
-    effective = fields.pop("effective")
-    correlation_id = fields.pop("correlation_id")
-    kind = _event_type(topic)
+    # json.loads, less its checks of the white space around the value (the mapper writes none)
+    fields = _SCAN(plain_state(state).decode(), 0)[0]
+    pop = fields.pop
+    event_id = pop("event_id")
+    effective = pop("effective")
+    correlation_id = pop("correlation_id")
+    kind = _TYPES.get(topic) or _event_type(topic)
     source, recorded_at = NOT_STORED, NO_TIME
     if kind == SANCTION_IMPOSED:
         source = _source(fields["source"]["_data_"])
     elif kind == ENTITY_REGISTERED:
         recorded_at = datetime.fromisoformat(fields["timestamp"]["_data_"])
-    for name in _ENVELOPE_REST:
-        fields.pop(name, None)
+    pop("timestamp", None)
+    pop("source", None)
+    pop("originator_topic", None)
     changes = fields.get("changes")
     if changes and "effective" in changes:
         fields["changes"] = {**changes, "effective": _interval(changes["effective"])}
     return Recorded(
-        type=kind,
-        event_id=event_id,
-        entity_id=entity_id,
-        effective=_interval(effective),
-        source=source,
-        recorded_at=recorded_at,
-        fields=fields,
-        correlation_id=correlation_id,
-        position=position,
-        version=version,
+        kind,
+        event_id,
+        entity_id,
+        None if effective is None else _interval(effective),
+        source,
+        recorded_at,
+        fields,
+        correlation_id,
+        position,
+        version,
     )
 
 

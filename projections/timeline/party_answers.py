@@ -9,14 +9,13 @@ over each source's measures alone; members, links, measures with their sources, 
 requests, negotiations, activities and changes merged in the fold's order; conflicts of
 every member's requests against every member's measures.
 
-A party is left to the fold (absent from the answer) when a member has no rows, rows
-without the party fields, or no registration on record. Property test:
+A party is left to the fold (absent from the answer) when a member has no rows or no
+registration on record. Property test:
 ``tests/projections/test_party_answers.py``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -37,6 +36,7 @@ from projections.timeline.answers import (
     negotiation_items,
     pending_items,
 )
+from projections.timeline.display import decode_display
 from projections.timeline.projection import catch_up
 from projections.timeline.queries import iso_bounds
 from projections.timeline.segments import (
@@ -56,15 +56,15 @@ _UNCERTAIN = Status.UNCERTAIN.value
 class _Member:
     """One member's stored head and display, and its measures' possible states."""
 
-    def __init__(self, entity_id: str, name: str, display: str) -> None:
+    def __init__(self, entity_id: str, name: str, display: bytes) -> None:
         self.entity_id = entity_id
         self.hex_id = entity_id.replace("-", "")
         self.name = name
-        self.shown = json.loads(display)
+        self.shown = decode_display(display)
         self.at_start: dict[str, str] = {}
         self.at_end: dict[str, str] = {}
-        # rows written before the party fields, or without a registration, are folded
-        self.composable = "party" in self.shown and self.shown["party"][0] is not None
+        # a member without a registration on record is folded
+        self.composable = self.shown["party"][0] is not None
 
 
 def party_answers(

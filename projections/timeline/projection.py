@@ -152,11 +152,8 @@ def catch_up(app: SanctionsApp, page: int = PAGE, workers: int = WORKERS) -> int
     Stops without error when another process advanced the position first: its rows
     already cover what this one would have written, and the next call goes on from there.
     A long backlog on SQLite is projected in key order instead (``project_in_key_order``).
-    Tables of another layout (a store written by an older version) are made again first.
     """
     view = timeline_view(app)
-    if isinstance(view, SQLiteTimelineView) and view.layout_is_stale():
-        view.reset(app.name)
     projection = TimelineProjection(view, app)
     position = view.max_tracking_id(app.name) or 0
     if isinstance(view, SQLiteTimelineView):

@@ -37,7 +37,7 @@ from domain.status import (
 )
 from events_log.app import SanctionsApp
 from projections.timeline.decode import NO_TIME, NOT_STORED
-from projections.timeline.display import date_from_json
+from projections.timeline.display import date_from_json, decode_display
 from projections.timeline.projection import catch_up
 from projections.timeline.segments import NO_CHAIN, SEPARATOR
 from projections.timeline.tables import SQLiteTimelineView, TimelineView, timeline_view
@@ -195,14 +195,14 @@ def states_of(found: str) -> dict[str, frozenset[MeasureState]]:
 def entity_view_of(
     entity_id: str,
     name: str,
-    display: str,
+    display: bytes,
     status: dict[int, tuple[str, list[str]]],
     states: dict[int, dict[str, frozenset[MeasureState]]],
     start: int,
     end: int,
 ) -> EntityView:
     """One entity's view from its stored head, statuses and states at both cuts."""
-    shown = json.loads(display)
+    shown = decode_display(display)
     record = EntityRecord(
         entity_id=entity_id,
         name=name,

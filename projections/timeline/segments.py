@@ -45,7 +45,7 @@ class EntityRows:
 
     entity_id: str
     name: str
-    display: str  # JSON: what the status output shows besides states (see ``display``)
+    display: bytes  # what the status output shows besides states (``display.display``)
     status: list[tuple[Any, ...]]  # cut_from, cut_until, status, possible
     states: list[tuple[Any, ...]]  # measure_id, cut_from, cut_until, state, possible
 

@@ -1,7 +1,7 @@
 """The timeline's tables and their SQL, written in one transaction with a tracked position.
 
 ``timeline_entities``  name, first log position, and what the status output shows
-                       besides states (``display``)
+                       besides states (``display``, compressed: ``display.encode_display``)
 ``timeline_status``    entity status: ``[cut_from, cut_until)``, status, possible statuses
 ``timeline_states``    each measure's state: ``[cut_from, cut_until)``, state (or
                        ``uncertain``), possible states; segments where the measure surely
@@ -19,24 +19,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence, Set
 from typing import Any, ClassVar, cast
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import PersistenceError, Tracking, TrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory, SQLiteTrackingRecorder
 
 from events_log.app import SanctionsApp
-from events_log.schema import create_tables
+from events_log.schema import create_tables, version_of
+from events_log.store import META_TABLE, StoreError, is_read_only
+from projections.timeline.display import DISPLAY_FORMAT, FIELDS
 from projections.timeline.segments import EntityRows
 
 NAME = "Timeline"
+LAYOUT_MARKER = "timeline_layout"  # in the store's meta table: the tables' version
 
 _TABLES = ("timeline_entities", "timeline_status", "timeline_states")
-# What the rows hold, in the tables' statements as a comment: a store whose tables were
-# made with another layout has its timeline rebuilt on its next catch-up (SQLite; see
-# ``SQLiteTimelineView.layout_is_stale``). Layout 2: the display's party fields.
-LAYOUT = 2
 _COLUMNS = {
     "timeline_entities": (
         "entity_id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, "
-        f"first_position BIGINT NOT NULL, display TEXT NOT NULL /* layout {LAYOUT} */"
+        "first_position BIGINT NOT NULL, display {blob} NOT NULL"
     ),
     "timeline_status": (
         "entity_id TEXT NOT NULL, cut_from BIGINT NOT NULL, cut_until BIGINT NOT NULL, "
@@ -55,12 +54,63 @@ class TimelineView(TrackingRecorder, ABC):
 
     mark: ClassVar[str] = "?"  # the driver's parameter placeholder
     without_rowid: ClassVar[str] = ""
+    blob: ClassVar[str] = "BLOB"  # the driver's type for bytes
 
     def create_statements(self) -> list[str]:
         return [
             f"CREATE TABLE IF NOT EXISTS {table} ({columns}){self.suffix(table)}"
-            for table, columns in _COLUMNS.items()
+            for table, columns in self.columns().items()
         ]
+
+    def columns(self) -> dict[str, str]:
+        return {table: columns.format(blob=self.blob) for table, columns in _COLUMNS.items()}
+
+    def layout(self) -> str:
+        """The tables' version: a digest of their statements, the display's format and fields.
+        A store whose timeline is of another version has it rebuilt (``ensure_layout``)."""
+        return version_of([*self.create_statements(), DISPLAY_FORMAT, *FIELDS])
+
+    def ensure_layout(self, application_name: str) -> bool:
+        """Make the tables anew, and forget the tracked position (the next catch-up
+        projects the whole log), unless the store says they are of this version; True
+        if so made. Stores written before the version was recorded hold their tables in
+        an older version: theirs are remade too.
+
+        The version is written first, and only when it changes: of two processes finding
+        an old version at once, one remakes the tables."""
+        layout = self.layout()
+        try:
+            with self._transaction(commit=False) as cursor:
+                found = self._fetch(
+                    cursor,
+                    f"SELECT value FROM {META_TABLE} WHERE name = {self.mark}",
+                    (LAYOUT_MARKER,),
+                )
+        except PersistenceError:
+            found = []  # no meta table yet
+        if found and found[0][0] == layout:
+            return False
+        m = self.mark
+        with self._transaction(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {META_TABLE} "
+                "(name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            claimed = self._fetch(
+                cursor,
+                f"INSERT INTO {META_TABLE} (name, value) VALUES ({m}, {m}) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value "
+                f"WHERE {META_TABLE}.value <> excluded.value RETURNING name",
+                (LAYOUT_MARKER, layout),
+            )
+            if not claimed:
+                return False
+            for table in _TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in self.create_statements():
+                cursor.execute(statement)
+            self._delete_tracking(cursor, application_name)
+        return True
 
     def suffix(self, table: str) -> str:
         """``WITHOUT ROWID`` where the driver has it, except for ``timeline_entities``:
@@ -70,7 +120,8 @@ class TimelineView(TrackingRecorder, ABC):
 
     @abstractmethod
     def create_table(self) -> None:
-        """Create the tracking table and the timeline tables if they do not exist."""
+        """Create the tracking table and the timeline tables if they do not exist, and
+        remake the timeline tables if they are of another version (``ensure_layout``)."""
 
     @abstractmethod
     def _transaction(self, *, commit: bool) -> Any:
@@ -182,10 +233,13 @@ class _OvertakenError(Exception):
 
 class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
     without_rowid = " WITHOUT ROWID"
-    _stale: bool | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.create_statements()]
+
+    def create_table(self) -> None:
+        super().create_table()
+        self.ensure_layout(SanctionsApp.name)
 
     def _transaction(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)
@@ -234,18 +288,8 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             )
         return all(
             found.get(table) == f"CREATE TABLE {table} ({columns}){self.suffix(table)}"
-            for table, columns in _COLUMNS.items()
+            for table, columns in self.columns().items()
         )
-
-    def layout_is_stale(self) -> bool:
-        """Whether the tables were made with another layout (looked at once per view)."""
-        if self._stale is None:
-            self._stale = not self.layout_is_current()
-        return self._stale
-
-    def reset(self, application_name: str) -> None:
-        super().reset(application_name)
-        self._stale = False
 
     def replace_entities(
         self,
@@ -305,11 +349,16 @@ def postgres_view_class() -> type[TimelineView]:
 
     class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
         mark = "%s"
+        blob = "BYTEA"
 
         def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
             super().__init__(datastore, **kwargs)
             for statement in self.create_statements():
                 self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+
+        def create_table(self) -> None:
+            super().create_table()
+            self.ensure_layout(SanctionsApp.name)  # also for the library's runner
 
         def _transaction(self, *, commit: bool) -> Any:
             return self.datastore.transaction(commit=commit)
@@ -345,7 +394,18 @@ def timeline_view(app: SanctionsApp) -> TimelineView:
             TimelineView,
             view_class(datastore=factory.datastore, tracking_table_name=f"{NAME.lower()}_tracking"),
         )
-    create_tables(factory, NAME.lower(), view)
+    try:
+        create_tables(factory, NAME.lower(), view)
+        view.ensure_layout(app.name)  # where the tables were made before, in this version
+    except PersistenceError as error:
+        if not is_read_only(error):
+            raise
+        msg = (
+            f"store {app.store.display} holds a timeline written by an older version, to "
+            "be rebuilt on first use, but it is read-only: open it once where it can be "
+            "written to (or run `sanctions rebuild` there)"
+        )
+        raise StoreError(msg) from None
     _VIEWS[app] = view
     return view
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import attrs
@@ -15,6 +14,7 @@ from domain.record import EntityRecord
 from projections import event_render, parties, party_render, render, timeline
 from projections.stream import json_chunks
 from projections.timeline import EntityStatus
+from projections.timeline.display import decode_display, display_text
 from projections.views import Horizon
 from projections.web.common import PAGE_SIZE, as_of, page_number, store
 
@@ -30,7 +30,7 @@ class Listed:
     status: EntityStatus | None
 
 
-Head = tuple[str, str, int, str]  # entity id, name, first position, display JSON
+Head = tuple[str, str, int, bytes]  # entity id, name, first position, stored display
 
 
 def heads(query: str | None = None) -> list[Head]:
@@ -45,10 +45,11 @@ def heads(query: str | None = None) -> list[Head]:
     return sorted(found, key=lambda h: (h[1].casefold(), h[2]))
 
 
-def _in_display(needle: str, display: str) -> bool:
-    if needle not in display.casefold():
+def _in_display(needle: str, display: bytes) -> bool:
+    text = display_text(display)
+    if needle not in text.casefold():
         return False  # the cheap test first: the JSON holds every alias and identifier
-    shown = json.loads(display)
+    shown = decode_display(display, text)
     return any(needle in t.casefold() for t in (*shown["aliases"], *shown["identifiers"]))
 
 
@@ -57,7 +58,7 @@ def listed(found: list[Head], when: DateInterval) -> list[Listed]:
     statuses = timeline.statuses(store(), when)
     items = []
     for entity_id, name, _, display in found:
-        shown = json.loads(display)
+        shown = decode_display(display)
         record = EntityRecord(
             entity_id=entity_id,
             name=name,
