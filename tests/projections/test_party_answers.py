@@ -23,8 +23,10 @@ from domain.errors import DomainError
 from domain.record import ENTITY_REGISTERED, SANCTION_LAPSED, SANCTION_LIFTED, Source
 from events_log.app import SanctionsApp
 from events_log.links import link, unlink
-from events_log.store import resolve_store
+from events_log.store import META_TABLE, resolve_store
 from projections import json_tables, parties, render, timeline
+from projections.timeline.display import decode_display
+from projections.timeline.tables import LAYOUT_MARKER
 from projections.views import Horizon
 
 ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as the answers are encoded
@@ -226,34 +228,18 @@ LAPSE: Plan = [("lapse", 0, DateInterval("year", date(2004, 1, 1), date(2005, 1,
 AS_OF = DateInterval("year", date(2003, 1, 1), date(2004, 1, 1))
 
 
-def test_a_party_whose_rows_lack_the_party_fields_is_folded(tmp_path: Path) -> None:
-    app = SanctionsApp(resolve_store(str(tmp_path / "s.sqlite"), {}))
-    ids = fill(app, ["A", "B", "C"], [IMPOSE, IMPOSE + LAPSE, []], [("link", 0, 1)])
-    with sqlite3.connect(tmp_path / "s.sqlite") as connection:
-        connection.execute(
-            "UPDATE timeline_entities SET display = json_remove(display, '$.party') "
-            "WHERE entity_id = ?",
-            (str(ids[1]),),
-        )
-    known = parties.known_parties(app, Horizon())
-
-    assert timeline.party_answers(app, AS_OF, known) == {}
-    assert_answers_are_folded(app, AS_OF)
-
-
 def test_a_timeline_of_an_older_layout_is_rebuilt_and_answers_the_same(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     app = SanctionsApp(resolve_store(str(path), {}))
     fill(app, ["A", "B", "C"], [IMPOSE, IMPOSE + LAPSE, IMPOSE], [("link", 0, 1), ("link", 2, 1)])
     expected = [t.text for t in parties.status_texts(app, AS_OF)]
     app.close()
-    with sqlite3.connect(path) as connection:  # the table as layout 1 made it
+    with sqlite3.connect(path) as connection:  # the table as the layout before made it
         connection.executescript(
-            "ALTER TABLE timeline_entities RENAME TO old; "
+            "DROP TABLE timeline_entities; "
             "CREATE TABLE timeline_entities (entity_id TEXT NOT NULL PRIMARY KEY, "
             "name TEXT NOT NULL, first_position BIGINT NOT NULL, display TEXT NOT NULL); "
-            "INSERT INTO timeline_entities SELECT entity_id, name, first_position, "
-            "json_remove(display, '$.party') FROM old; DROP TABLE old;"
+            f"UPDATE {META_TABLE} SET value = 'an older layout' WHERE name = '{LAYOUT_MARKER}'"
         )
 
     reopened = SanctionsApp(resolve_store(str(path), {}))
@@ -262,8 +248,9 @@ def test_a_timeline_of_an_older_layout_is_rebuilt_and_answers_the_same(tmp_path:
     assert found == expected
     with sqlite3.connect(path) as connection:
         displays = [
-            json.loads(d) for (d,) in connection.execute("SELECT display FROM timeline_entities")
+            decode_display(d)
+            for (d,) in connection.execute("SELECT display FROM timeline_entities")
         ]
     assert len(displays) == 3
-    assert all("party" in d for d in displays)
+    assert all(d["party"][0] is not None for d in displays)
     assert assert_composed_is_folded(reopened, AS_OF) == 1
