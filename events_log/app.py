@@ -15,6 +15,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     OperationalError,
+    PersistenceError,
     Transcoding,
 )
 from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder
@@ -31,6 +32,10 @@ from events_log.store import StoreConfig, is_read_only, store_failure, writer_tu
 
 ENTITY_TOPIC_PREFIX = get_topic(Entity) + "."
 LABEL_TOPICS = [get_topic(Label.Created), get_topic(Label.Claimed)]
+LINK_TOPICS = [get_topic(Entity.EntitiesLinked), get_topic(Entity.EntitiesUnlinked)]
+# The link topics as SQL literals: a partial index is used only by a query that names its
+# terms as they are written in it (bound parameters do not match).
+LINK_TOPICS_SQL = ", ".join(f"'{topic}'" for topic in LINK_TOPICS)
 RETRIES = 50
 
 
@@ -99,6 +104,8 @@ class SanctionsApp(Application[UUID]):
         create_tables(self.factory, "events", self.recorder)
         if self.compressed:  # after the events table is there, before any event
             mark_compressed(store)
+        if store.kind == "sqlite":
+            self._index_links()
         self.after_save: list[Callable[[SanctionsApp], None]] = list(type(self).followers)
         recorder: Any = self.recorder
         self._appender: SQLiteAggregateRecorder | None = None
@@ -106,6 +113,30 @@ class SanctionsApp(Application[UUID]):
             self._appender = SQLiteAggregateRecorder(
                 recorder.datastore, events_table_name=recorder.events_table_name
             )
+
+    def _index_links(self) -> None:
+        """A partial index of the link events (a few rows of the log), so that reading the
+        parties does not scan the whole log (``events_log.links.link_events``). Made on
+        the first open of a store, old ones too; a read-only store goes without (the
+        query then scans)."""
+        recorder: Any = self.recorder
+        table = recorder.events_table_name
+        statement = (
+            f"CREATE INDEX IF NOT EXISTS {table}_links ON {table} (topic) "
+            f"WHERE topic IN ({LINK_TOPICS_SQL})"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (f"{table}_links",)
+            )
+            if cursor.fetchall():
+                return  # made before: no write, no lock
+        try:
+            with recorder.datastore.transaction(commit=True) as cursor:
+                cursor.execute(statement)
+        except PersistenceError as error:
+            if not is_read_only(error):
+                raise
 
     def saved(self) -> None:
         """Run the followers after a successful save (never inside a write's retry loop)."""

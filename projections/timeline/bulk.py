@@ -27,9 +27,12 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from domain.entity import Entity, to_recorded
 from domain.record import Recorded
-from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.app import (
+    ENTITY_TOPIC_PREFIX,
+    LINK_TOPICS,  # links leave each entity's rows as they are
+    SanctionsApp,
+)
 from events_log.compression import readable_states
-from events_log.links import LINK_TOPICS  # links leave each entity's rows as they are
 from events_log.store import StoreConfig
 from projections.timeline.decode import decode_entry, uuid_text
 from projections.timeline.segments import EntityRows, rows_of

@@ -29,9 +29,12 @@ from eventsourcing.projection import Projection
 
 from domain.entity import Entity, to_recorded
 from domain.record import Recorded
-from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.app import (
+    ENTITY_TOPIC_PREFIX,
+    LINK_TOPICS,  # links leave each entity's rows as they are
+    SanctionsApp,
+)
 from events_log.compression import readable_states
-from events_log.links import LINK_TOPICS  # links leave each entity's rows as they are
 from events_log.store import StoreConfig, StoreError
 from projections.timeline import bulk
 from projections.timeline.bulk import WORKERS, in_key_order, project_in_key_order

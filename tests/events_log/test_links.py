@@ -5,17 +5,18 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from domain.entity import to_recorded
 from domain.errors import NotFoundError, RuleViolationError
 from domain.record import ENTITIES_LINKED, ENTITIES_UNLINKED, Source
-from events_log.app import SanctionsApp
+from events_log.app import LINK_TOPICS, LINK_TOPICS_SQL, SanctionsApp
 from events_log.bundled import load_article
 from events_log.jsonl import JsonlImporter, export
 from events_log.link_file import link_lines
-from events_log.links import LINK_TOPICS, link, link_events, parties, unlink
+from events_log.links import link, link_events, parties, unlink
 from events_log.store import resolve_store
 
 REVIEW = Source("Desk review", published=None)
@@ -212,3 +213,16 @@ def test_the_link_events_read_by_one_query_are_the_librarys(app: SanctionsApp) -
 
     assert len(found) == 6
     assert found == by_library
+
+
+def test_the_link_events_are_read_through_their_partial_index(tmp_path: Path) -> None:
+    app = SanctionsApp(resolve_store(str(tmp_path / "s.sqlite"), {}))
+    recorder: Any = app.recorder
+    table = recorder.events_table_name
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"EXPLAIN QUERY PLAN SELECT rowid FROM {table} WHERE topic IN ({LINK_TOPICS_SQL})"
+        )
+        plan = " ".join(str(row[3]) for row in cursor.fetchall())
+
+    assert f"USING COVERING INDEX {table}_links" in plan
