@@ -132,11 +132,12 @@ class ImportSession:
         self.order[key] = None
         return loaded
 
-    def _claim(self, entity: Entity) -> None:
+    def _claim(self, entity: Entity, texts: list[str] | None = None) -> None:
+        texts = _label_texts(entity) if texts is None else texts
         if self.rows is not None:
-            self._claim_rows(self.rows, entity)
+            self._claim_rows(self.rows, entity, texts)
             return
-        for text in _label_texts(entity):
+        for text in texts:
             label = self._label(text)
             if label is None:
                 label = Label.create(text)
@@ -144,9 +145,9 @@ class ImportSession:
                 self.absent.discard(label.id)
             label.claim(str(entity.id), text)
 
-    def _claim_rows(self, rows: Rows, entity: Entity) -> None:
+    def _claim_rows(self, rows: Rows, entity: Entity, texts: list[str]) -> None:
         """As ``_claim``, the labels' rows made directly."""
-        for text in _label_texts(entity):
+        for text in texts:
             key = self._label_id(text)
             claims = self.claims.get(key)
             if claims is None:
@@ -169,12 +170,13 @@ class ImportSession:
         ``extra_aggregates`` (a list's snapshot series) are saved in the same transaction.
         """
         dirty = [e for e in self.entities.values() if e.pending_events or e.noted]
-        wanted = {self._label_id(t) for e in dirty for t in _label_texts(e)}
+        texts = [_label_texts(e) for e in dirty]  # each entity's record folded once
+        wanted = {self._label_id(t) for found in texts for t in found}
         unknown = [i for i in wanted if i not in self.labels and i not in self.absent]
         if unknown:  # one query for the batch's names, not a read per name
             self.absent.update(set(unknown) - self.app.existing(unknown))
-        for entity in dirty:
-            self._claim(entity)
+        for entity, found in zip(dirty, texts, strict=True):
+            self._claim(entity, found)
         extra = [x for x in extra_aggregates if x.pending_events]
         if self.rows is None:
             labels = [x for x in self.labels.values() if x.pending_events]

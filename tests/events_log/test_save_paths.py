@@ -144,7 +144,8 @@ class TestLookingUp:
         self, app: SanctionsApp
     ) -> None:
         class SavingAggregates(ImportSession):
-            """As the OFAC importer's session does: it clears only entities and labels."""
+            """As the OFAC importer's session did: it clears only entities and labels, and
+            saves the aggregates through the library (so without direct rows)."""
 
             def flush(self) -> int:
                 dirty = [e for e in self.entities.values() if e.pending_events]
@@ -156,7 +157,7 @@ class TestLookingUp:
                 self.labels.clear()
                 return len(dirty)
 
-        session = SavingAggregates(app)
+        session = SavingAggregates(app, direct=False)  # it saves through the library
         assert session.find_label("Acme") == []
         assert session.entity(UUID(int=1)) is None
         source = entity_with_events(5, "x", None, 0).events[0].source
