@@ -19,7 +19,7 @@ from eventsourcing.utils import resolve_topic
 
 from domain.dates import DateInterval
 from domain.record import ENTITY_REGISTERED, SANCTION_IMPOSED, Recorded, Source
-from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp
+from events_log.app import ENTITY_TOPIC_PREFIX, SanctionsApp, SourceAsDict
 from events_log.compression import plain_state
 
 # What the timeline does not store: the status output never shows it.
@@ -60,15 +60,7 @@ def _interval(data: Mapping[str, Any] | None) -> DateInterval | None:
     return found
 
 
-def _source(data: Mapping[str, Any]) -> Source:
-    """``SourceAsDict.decode`` (the quote is not kept: the status output never shows it)."""
-    published = data.get("published")
-    return Source(
-        title=data["title"],
-        publisher=data.get("publisher"),
-        published=None if published is None else date.fromisoformat(published),
-        url=data.get("url"),
-    )
+_SOURCES = SourceAsDict()  # the imposition's source, as the mapper decodes it
 
 
 def decode_stored(stored: StoredEvent, position: int | None = None) -> Recorded:
@@ -96,7 +88,7 @@ def decode_entry(
     kind = _TYPES.get(topic) or _event_type(topic)
     source, recorded_at = NOT_STORED, NO_TIME
     if kind == SANCTION_IMPOSED:
-        source = _source(fields["source"]["_data_"])
+        source = _SOURCES.decode(fields["source"]["_data_"])
     elif kind == ENTITY_REGISTERED:
         recorded_at = datetime.fromisoformat(fields["timestamp"]["_data_"])
     pop("timestamp", None)

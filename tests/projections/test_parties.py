@@ -25,6 +25,7 @@ from events_log.links import link, unlink
 from events_log.store import resolve_store
 from projections import json_tables, parties, render, timeline
 from projections.views import Horizon
+from tests.builders import intervals
 
 REVIEW = Source("Desk review", published=date(2020, 1, 1))
 
@@ -147,28 +148,13 @@ def comparable(data: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@st.composite
-def intervals(draw: st.DrawFn) -> DateInterval | None:
-    """Days, years, ranges, open ends and undated, over a few years."""
-    shape = draw(st.sampled_from(["day", "year", "range", "before", "after", "none"]))
-    if shape == "none":
-        return None
-    start = date(2000, 1, 1) + timedelta(days=draw(st.integers(0, 8 * 365)))
-    if shape == "day":
-        return DateInterval("day", start, start + timedelta(days=1))
-    if shape == "year":
-        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
-    if shape == "range":
-        return DateInterval("range", start, start + timedelta(days=draw(st.integers(2, 900))))
-    if shape == "before":
-        return DateInterval("before", None, start)
-    return DateInterval("after", start, None)
+INTERVALS = intervals(date(2000, 1, 1), 8 * 365)  # days, years, ranges, open ends, undated
 
 
 ACTIONS = st.tuples(
     st.sampled_from(["impose", "lapse", "lift", "waive", "end-waiver", "request", "decide"]),
     st.integers(0, 20),
-    intervals(),
+    INTERVALS,
 )
 
 

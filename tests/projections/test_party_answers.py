@@ -28,6 +28,7 @@ from projections import json_tables, parties, render, timeline
 from projections.timeline.display import decode_display
 from projections.timeline.tables import LAYOUT_MARKER
 from projections.views import Horizon
+from tests.builders import intervals
 
 ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as the answers are encoded
 REVIEW = Source("Desk review", published=date(2020, 1, 1))
@@ -40,22 +41,7 @@ SOURCES = [
 ]
 
 
-@st.composite
-def intervals(draw: st.DrawFn) -> DateInterval | None:
-    """Days, years, ranges, open ends and undated, over a few years."""
-    shape = draw(st.sampled_from(["day", "year", "range", "before", "after", "none"]))
-    if shape == "none":
-        return None
-    start = date(2000, 1, 1) + timedelta(days=draw(st.integers(0, 8 * 365)))
-    if shape == "day":
-        return DateInterval("day", start, start + timedelta(days=1))
-    if shape == "year":
-        return DateInterval("year", date(start.year, 1, 1), date(start.year + 1, 1, 1))
-    if shape == "range":
-        return DateInterval("range", start, start + timedelta(days=draw(st.integers(2, 900))))
-    if shape == "before":
-        return DateInterval("before", None, start)
-    return DateInterval("after", start, None)
+INTERVALS = intervals(date(2000, 1, 1), 8 * 365)  # days, years, ranges, open ends, undated
 
 
 ACTIONS = st.tuples(
@@ -76,7 +62,7 @@ ACTIONS = st.tuples(
         ]
     ),
     st.integers(0, 20),
-    intervals(),
+    INTERVALS,
 )
 
 
