@@ -12,13 +12,15 @@ the same process:
 
 - a file of N links (``link --from-file``: parse, resolve, check, save, timeline catch-up)
   vs a raw ``INSERT`` of the same number of event rows into a copy of the events table;
-- every entity's status as of a day as JSON (``status --as-of D --format json``: the
-  timeline's rows, parties folded) on the copy with M links vs the copy without links,
-  the way the command writes it (each entity encoded from the timeline's rows, streamed)
-  and, for reference, through the views (``timeline.views``, ``render.status_json``).
+- every entity's status as of a day (``status --as-of D``) as JSON, as a table and as csv,
+  the way the command makes each (the timeline's rows, parties composed from their
+  members' rows), on the copy with M links vs the copy without links; and, for reference,
+  the JSON through the views (``timeline.views``, ``render.status_json``).
 
-Times are CPU seconds of this process (``time.process_time``; the machine is shared, so
-wall time is mostly waiting), best of three.
+Times are CPU seconds of this process (``time.process_time``). On a shared machine one
+run's time varies by 20% and more, so the two copies are timed in turn, ``--rounds``
+times: each ratio is given as the ratio of the best times and as the median of the
+rounds' ratios.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import io
 import json
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,21 +41,17 @@ from domain.dates import DateInterval
 from events_log.app import SanctionsApp
 from events_log.link_file import link_lines
 from events_log.store import resolve_store
-from projections import parties, render, timeline
+from projections import json_tables, parties, render, timeline
 from projections.stream import json_chunks
 from projections.views import Horizon
 
 AS_OF = DateInterval("2022-03-15", date(2022, 3, 15), date(2022, 3, 16), "exact")
-REPEATS = 3
 
 
-def best(run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(REPEATS):
-        start = time.process_time()
-        run()
-        times.append(time.process_time() - start)
-    return min(times)
+def cpu(run: Callable[[], object]) -> float:
+    start = time.process_time()
+    run()
+    return time.process_time() - start
 
 
 def identifiers(app: SanctionsApp) -> list[str]:
@@ -98,6 +97,30 @@ def status_streamed(app: SanctionsApp) -> int:
     return out.getvalue().count('"members": [')
 
 
+def status_table(app: SanctionsApp) -> int:
+    """What ``status --as-of D`` prints (the table), as the command makes it."""
+    lines = json_tables.status_table_lines(parties.status_fields(app, AS_OF), AS_OF, Horizon())
+    return sum(1 for _ in lines)
+
+
+def status_csv(app: SanctionsApp) -> int:
+    """What ``status --as-of D --format csv`` writes, as the command makes it."""
+    return sum(1 for _ in json_tables.status_csv_lines(parties.status_fields(app, AS_OF)))
+
+
+def compare(
+    plain: SanctionsApp, linked: SanctionsApp, answer: Callable[[SanctionsApp], int], rounds: int
+) -> tuple[list[float], list[float]]:
+    """CPU seconds of ``answer`` on each copy, in turn, ``rounds`` times (after one run each)."""
+    answer(plain)
+    answer(linked)
+    without, with_links = [], []
+    for _ in range(rounds):
+        without.append(cpu(lambda: answer(plain)))
+        with_links.append(cpu(lambda: answer(linked)))
+    return without, with_links
+
+
 def raw_inserts(store: Path, folder: Path, rows: int) -> float:
     """Insert ``rows`` event-sized rows into a copy of the events table, in one commit."""
     copy = folder / "raw.sqlite"
@@ -123,6 +146,7 @@ def main() -> None:
     parser.add_argument("--store", required=True, type=Path)
     parser.add_argument("--links", type=int, default=10_000)
     parser.add_argument("--party-links", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -145,16 +169,21 @@ def main() -> None:
         linked = open_copy(args.store, folder, "linked.sqlite")
         link_lines(linked, lines[: args.party_links], "links.jsonl")
         timeline.catch_up(linked)
-        for label, answer in (("streamed", status_streamed), ("through the views", status_json)):
-            entities = answer(plain)
-            without = best(lambda: answer(plain))  # noqa: B023 (called at once)
-            shown = answer(linked)
-            with_links = best(lambda: answer(linked))  # noqa: B023
+        answers = (
+            ("JSON", status_streamed),
+            ("table", status_table),
+            ("csv", status_csv),
+            ("JSON through the views", status_json),
+        )
+        for label, answer in answers:
+            without, with_links = compare(plain, linked, answer, args.rounds)
+            paired = statistics.median(b / a for a, b in zip(without, with_links, strict=True))
             print(
-                f"status --as-of {AS_OF.text} --format json, every entity, {label}: without "
-                f"links {without:.2f} s CPU ({entities} entities); with {args.party_links} "
-                f"links {with_links:.2f} s ({shown} entities and parties); "
-                f"{with_links / without:.2f}x",
+                f"status --as-of {AS_OF.text}, every entity, {label}: without links "
+                f"{min(without):.2f} s CPU (median {statistics.median(without):.2f}); with "
+                f"{args.party_links} links {min(with_links):.2f} s (median "
+                f"{statistics.median(with_links):.2f}); {min(with_links) / min(without):.2f}x "
+                f"(best times), {paired:.2f}x (median of {args.rounds} rounds)",
                 flush=True,
             )
 

@@ -8,6 +8,7 @@ its members' measures. Nothing here touches storage or the clock.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -49,10 +50,21 @@ class Parties:
 
     def __init__(self, events: Iterable[Recorded] = ()) -> None:
         self.links: dict[tuple[str, str], Link] = {}
+        self._added: dict[tuple[str, str], int] = {}  # each link's place in ``links``
+        self._counter = itertools.count()
         self._neighbours: dict[str, set[str]] = {}
         self._party: dict[str, set[str]] = {}
         for event in events:
             self.add(event)
+
+    @classmethod
+    def of_links(cls, links: Iterable[Link]) -> Parties:
+        """The parties these links in force make (in the order they were made: what
+        ``links`` is after the events that made them)."""
+        made = cls()
+        for link in links:
+            made.put(link)
+        return made
 
     def add(self, event: Recorded) -> None:
         """Apply one half of a link or unlink (the other half changes nothing more)."""
@@ -60,20 +72,25 @@ class Parties:
         key = pair(a, b)
         link_id = str(event.get("link_id"))
         if event.type == ENTITIES_LINKED and key not in self.links:
-            self.links[key] = Link(
-                link_id, key, event.get("reason"), event.source, event.recorded_at
-            )
-            self._neighbours.setdefault(a, set()).add(b)
-            self._neighbours.setdefault(b, set()).add(a)
-            self._join(a, b)
+            self.put(Link(link_id, key, event.get("reason"), event.source, event.recorded_at))
         elif event.type == ENTITIES_UNLINKED:
             found = self.links.get(key)
             if found is not None and found.link_id == link_id:
                 del self.links[key]
+                del self._added[key]
                 self._neighbours[a].discard(b)
                 self._neighbours[b].discard(a)
                 self._split(a)
                 self._split(b)
+
+    def put(self, link: Link) -> None:
+        """Add a link in force between two entities not linked directly yet."""
+        a, b = key = link.entity_ids
+        self.links[key] = link
+        self._added[key] = next(self._counter)
+        self._neighbours.setdefault(a, set()).add(b)
+        self._neighbours.setdefault(b, set()).add(a)
+        self._join(a, b)
 
     def _join(self, a: str, b: str) -> None:
         party_a = self._party.get(a) or {a}
@@ -118,8 +135,16 @@ class Parties:
         return set(self._party)
 
     def links_within(self, members: Sequence[str]) -> list[Link]:
+        """The links between these entities, in the order they were made (from each
+        member's neighbours: not a scan of every link)."""
         inside = set(members)
-        return [link for key, link in self.links.items() if key[0] in inside]
+        keys = {
+            pair(member, other)
+            for member in inside
+            for other in self._neighbours.get(member, ())
+            if other in inside
+        }
+        return [self.links[key] for key in sorted(keys, key=self._added.__getitem__)]
 
     def check_link(self, a: str, b: str, names: dict[str, str]) -> None:
         """Refuse a link of an entity to itself or to a member of its own party."""

@@ -20,10 +20,11 @@ from events_log.bulk_read import recorded_of, sqlite_recorder
 from events_log.compression import readable_states
 
 
-def link_events(app: SanctionsApp) -> Iterator[Recorded]:
-    """Every half of every link and unlink, in recorded order, with positions: on SQLite
-    one query of the link topics (through their partial index: ``SanctionsApp._index_links``),
-    decoded without the event classes (``recorded_of``)."""
+def link_events(app: SanctionsApp, after: int = 0, until: int | None = None) -> Iterator[Recorded]:
+    """Every half of every link and unlink (at log positions after ``after``, up to
+    ``until``), in recorded order, with positions: on SQLite one query of the link topics
+    (through their partial index: ``SanctionsApp._index_links``), decoded without the event
+    classes (``recorded_of``)."""
     recorder = sqlite_recorder(app)
     if recorder is not None and readable_states(app.mapper):
         with recorder.datastore.transaction(commit=False) as cursor:
@@ -32,15 +33,21 @@ def link_events(app: SanctionsApp) -> Iterator[Recorded]:
             plain.execute(
                 "SELECT rowid, originator_id, originator_version, topic, state "
                 f"FROM {recorder.events_table_name} WHERE topic IN ({LINK_TOPICS_SQL}) "
-                "ORDER BY rowid"
+                "AND rowid > ? AND rowid <= ? ORDER BY rowid",
+                (after, _LAST if until is None else until),
             )
             rows = plain.fetchall()
         for position, originator, version, topic, state in rows:
             yield recorded_of(app, str(UUID(originator)), version, topic, state, position)
         return
-    for notification in app.iter_notifications(topics=LINK_TOPICS):
+    for notification in app.iter_notifications(start=after + 1, topics=LINK_TOPICS):
+        if until is not None and notification.id > until:
+            return
         event: Any = app.mapper.to_domain_event(notification)
         yield to_recorded(event, position=notification.id)
+
+
+_LAST = 2**63 - 1  # past every log position
 
 
 def parties(app: SanctionsApp) -> Parties:

@@ -189,8 +189,8 @@ def _merged(
 ) -> Generator[_T, None, None]:
     """The entities without links as ``read`` gives them, with the parties' answers
     (``of_data`` of their JSON from the rows, else ``of_party`` of their folded views)
-    merged in by name, then id."""
-    known = known_parties(app, Horizon())
+    merged in by name, then id. The parties are the timeline's (its stored links)."""
+    known = timeline.stored_parties(app)
     linked = known.linked()
     items = read(app, as_of, skip=linked)
     if not linked:
@@ -199,6 +199,9 @@ def _merged(
     composed = timeline.party_answers(app, as_of, known)
     answers = [(key, of_data(data)) for key, data in composed.values()]
     rest = [g for g in known.groups() if g not in composed]
+    del (
+        composed
+    )  # the parties' data, encoded: not kept (nor walked by the collector) while streaming
     answers += [(_order(v), of_party(v)) for v in _party_views(app, known, as_of, rest)]
     answers.sort(key=lambda item: item[0])
     for _, item in heapq.merge(items, answers, key=lambda item: item[0]):

@@ -22,6 +22,7 @@ The modules, one idea each:
 ``apart``       following the log from a second process during an import
 ``queries``     every entity's status or view over an as-of period
 ``answers``     every entity's JSON answer straight from the rows
+``links``       the links in force, kept for the all-entity answers
 ``party_answers`` every linked party's JSON answer from its members' rows
 
 Views that filter the log (``--recorded-by``, ``--reported-by``) are not materialised:
@@ -33,7 +34,7 @@ from __future__ import annotations
 from projections.timeline.answers import entity_fields, entity_texts
 from projections.timeline.apart import FollowerApart
 from projections.timeline.bulk import project_in_key_order
-from projections.timeline.party_answers import party_answers
+from projections.timeline.party_answers import party_answers, stored_parties
 from projections.timeline.projection import (
     PAGE,
     TimelineProjection,
@@ -74,6 +75,7 @@ __all__ = [
     "runner",
     "statuses",
     "statuses_between",
+    "stored_parties",
     "timeline_view",
     "views",
 ]

@@ -7,7 +7,8 @@ entities with entries in the backlog, each with its whole history up to the back
 end, their rows replaced in chunks of ids in key order. The tracked position moves once,
 at the end; until then a crash or a concurrent catch-up leaves rows that a later catch-up
 replaces (every entity's rows are deleted before they are written); if the position went
-past the backlog's end meanwhile, it stops without writing.
+past the backlog's end meanwhile, it stops without writing. The backlog's link events
+are applied to the stored links after the entities, in log order (``links``).
 
 The key space is split between this process and workers of a process pool (the standard
 library's ``ProcessPoolExecutor``), each writing its own range of ids.
@@ -33,6 +34,7 @@ from events_log.app import (
     SanctionsApp,
 )
 from events_log.compression import readable_states
+from events_log.links import link_events
 from events_log.store import StoreConfig
 from projections.timeline.decode import decode_entry, uuid_text
 from projections.timeline.segments import EntityRows, rows_of
@@ -69,6 +71,9 @@ def project_in_key_order(app: SanctionsApp, start: int, end: int, workers: int =
             elif theirs is False:
                 done = False
     if not done:
+        return 0
+    halves = list(link_events(app, after=start, until=end))
+    if (halves or start == 0) and not view.replace_links(halves, app.name, end, whole=start == 0):
         return 0
     try:
         view.insert_tracking(Tracking(app.name, end))

@@ -16,14 +16,17 @@ registration on record. Property test:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from domain.dates import DateInterval
 from domain.party import Link, Parties
+from domain.record import Source
 from domain.status import Status
 from events_log.app import SanctionsApp
 from projections.party_render import source_json
+from projections.timeline import links as stored_links
 from projections.timeline.answers import (
     Item,
     Key,
@@ -49,7 +52,8 @@ from projections.timeline.segments import (
 from projections.timeline.tables import SQLiteTimelineView, timeline_view
 from projections.views import as_of_bounds
 
-CHUNK = 500  # entity ids per query
+_UNIT = "\x1f"  # between the parts of one state in the query's answer
+_RECORD = "\x1e"  # between states
 _UNCERTAIN = Status.UNCERTAIN.value
 
 
@@ -67,6 +71,13 @@ class _Member:
         self.composable = self.shown["party"][0] is not None
 
 
+def stored_parties(app: SanctionsApp) -> Parties:
+    """The parties the links in force make, as the timeline keeps them (caught up first):
+    ``parties.known_parties`` within no horizon, without reading the link events."""
+    catch_up(app)
+    return stored_links.parties_of(timeline_view(app).select(stored_links.STORED))
+
+
 def party_answers(
     app: SanctionsApp, as_of: DateInterval, known: Parties
 ) -> dict[tuple[str, ...], tuple[Key, dict[str, Any]]]:
@@ -81,18 +92,33 @@ def party_answers(
     members = _members(view, [m for group in groups for m in group], start, end)
     bounds = iso_bounds(start, end)
     found = {}
+    made_sources: dict[Any, dict[str, Any]] = {}  # the JSON of each source, made once
     for group in groups:
         rows = [members.get(m) for m in group]
         if all(r is not None and r.composable for r in rows):
             party = [r for r in rows if r is not None]
             links = known.links_within(group)
-            found[group] = party_data(party, links, start, end, bounds)
+            found[group] = party_data(party, links, start, end, bounds, made_sources)
     return found
 
 
-def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for begin in range(0, len(ids), CHUNK):
-        yield list(ids[begin : begin + CHUNK])
+_STATES_AT = (
+    "(SELECT group_concat(t.measure_id || char(31) || t.possible, char(30)) "
+    " FROM timeline_states t "
+    " WHERE t.entity_id = e.entity_id AND t.cut_from <= ? AND t.cut_until > ?)"
+)
+# Each member's head and display, and its measures' possible states at both cuts.
+_MEMBERS = (
+    f"SELECT e.entity_id, e.name, e.display, {_STATES_AT}, {_STATES_AT} "
+    "FROM timeline_entities e WHERE e.entity_id IN (SELECT value FROM json_each(?))"
+)
+
+
+def _states(found: str | None) -> dict[str, str]:
+    """Possible states by measure, from ``_STATES_AT``'s text."""
+    if found is None:
+        return {}
+    return dict(item.split(_UNIT) for item in found.split(_RECORD))
 
 
 def _members(
@@ -100,27 +126,12 @@ def _members(
 ) -> dict[str, _Member]:
     """The members' stored heads and displays, and their measures' states at both cuts."""
     found: dict[str, _Member] = {}
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        for entity_id, name, display in view.select(
-            f"SELECT entity_id, name, display FROM timeline_entities WHERE entity_id IN ({marks})",
-            chunk,
-        ):
-            found[entity_id] = _Member(entity_id, name, display)
-        states = view.select(
-            "SELECT entity_id, measure_id, cut_from, cut_until, possible FROM timeline_states "
-            f"WHERE entity_id IN ({marks}) AND ((cut_from <= ? AND cut_until > ?) "
-            "OR (cut_from <= ? AND cut_until > ?))",
-            [*chunk, start, start, end, end],
-        )
-        for entity_id, measure_id, cut_from, cut_until, possible in states:
-            member = found.get(entity_id)
-            if member is None:
-                continue
-            if cut_from <= start < cut_until:
-                member.at_start[measure_id] = possible
-            if cut_from <= end < cut_until:
-                member.at_end[measure_id] = possible
+    for entity_id, name, display, at_start, at_end in view.select(
+        _MEMBERS, (start, start, end, end, json.dumps(list(ids)))
+    ):
+        member = found[entity_id] = _Member(entity_id, name, display)
+        member.at_start = _states(at_start)
+        member.at_end = _states(at_end)
     return found
 
 
@@ -135,8 +146,11 @@ def party_data(
     start: int,
     end: int,
     bounds: tuple[str, str],
+    made_sources: dict[Any, dict[str, Any]] | None = None,
 ) -> tuple[Key, dict[str, Any]]:
-    """A party's key and ``render.entity_json`` of its view, from its members' rows."""
+    """A party's key and ``render.entity_json`` of its view, from its members' rows
+    (``made_sources``: the sources' JSON already made, shared between parties)."""
+    known = {} if made_sources is None else made_sources
     members = sorted(rows, key=_order)
     first = members[0]
     kinds: list[int] = []
@@ -152,10 +166,12 @@ def party_data(
     for member in members:
         shown = member.shown
         _, ends, stored_sources = shown["party"]
-        sources = [
-            {"title": s[0], "publisher": s[1], "published": s[2], "url": s[3]}
-            for s in stored_sources
-        ]
+        sources = []
+        for stored in stored_sources:
+            made = known.get(as_key := tuple(stored))
+            if made is None:
+                made = known[as_key] = dict(zip(_SOURCE_FIELDS, stored, strict=True))
+            sources.append(made)
         for measure, (ending, low, high, source) in zip(shown["measures"], ends, strict=True):
             kinds.append(ending_bit(ending))
             windows.append((low, high))
@@ -176,13 +192,16 @@ def party_data(
     status_start, possible_start = status_text(masks_start, kinds, windows, start)
     by_source = []
     for key, items in grouped.items():
-        alone = [i for _, _, i in items]
-        word, words = status_text(
-            [masks_end[i] for i in alone],
-            [kinds[i] for i in alone],
-            [windows[i] for i in alone],
-            end,
-        )
+        if len(items) == len(kinds):  # one source for every measure: the party's status
+            word, words = status, possible
+        else:
+            alone = [i for _, _, i in items]
+            word, words = status_text(
+                [masks_end[i] for i in alone],
+                [kinds[i] for i in alone],
+                [windows[i] for i in alone],
+                end,
+            )
         by_source.append(
             {
                 "source": key,
@@ -193,9 +212,13 @@ def party_data(
             }
         )
     certain = {s["status"] for s in by_source if s["status"] != _UNCERTAIN}
-    every_window = [w for m in members for w in measure_windows(m.shown["measures"])]
+    requested = any(m.shown["requests"] for m in members)  # conflicts need requests
+    every_window = (
+        [w for m in members for w in measure_windows(m.shown["measures"])] if requested else []
+    )
+    heads = [_head(m) for m in members]
     data = {
-        **_head(first),
+        **heads[0],
         "status": status,
         "possible_statuses": possible.split(SEPARATOR),
         "status_at_start": status_start,
@@ -205,13 +228,13 @@ def party_data(
         "pending_delisting_requests": in_order(pending),
         "negotiations": in_order(negotiations),
         "activities": in_order(activities),
-        "members": [_head(m) for m in members],
+        "members": heads,
         "links": [
             {
                 "link_id": link.link_id,
                 "entity_ids": [e.replace("-", "") for e in link.entity_ids],
                 "reason": link.reason,
-                "source": source_json(link.source.as_json()),
+                "source": _link_source(link.source, known),
             }
             for link in links
         ],
@@ -222,6 +245,16 @@ def party_data(
         ],
     }
     return (first.name.casefold(), first.entity_id), data
+
+
+_SOURCE_FIELDS = ("title", "publisher", "published", "url")
+
+
+def _link_source(source: Source, known: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    made = known.get(source)
+    if made is None:
+        made = known[source] = source_json(source.as_json())
+    return made
 
 
 def _head(member: _Member) -> dict[str, Any]:

@@ -31,12 +31,12 @@ from domain.entity import Entity, to_recorded
 from domain.record import Recorded
 from events_log.app import (
     ENTITY_TOPIC_PREFIX,
-    LINK_TOPICS,  # links leave each entity's rows as they are
+    LINK_TOPICS,  # links leave each entity's rows as they are: they go to the stored links
     SanctionsApp,
 )
 from events_log.compression import readable_states
 from events_log.store import StoreConfig, StoreError
-from projections.timeline import bulk
+from projections.timeline import bulk, links
 from projections.timeline.bulk import WORKERS, in_key_order, project_in_key_order
 from projections.timeline.decode import Entry, decode_entry, read_page
 from projections.timeline.segments import rows_of
@@ -76,6 +76,10 @@ class TimelineProjection(Projection[TimelineView]):
             return
         entity_id = str(domain_event.originator_id)
         version = domain_event.originator_version
+        if isinstance(domain_event, Entity.EntitiesLinked | Entity.EntitiesUnlinked):
+            half = to_recorded(domain_event, position=tracking.notification_id)
+            self._replace({}, tracking, None, [half])
+            return
         events = [to_recorded(e) for e in app.events.get(domain_event.originator_id, lte=version)]  # type: ignore[arg-type]
         firsts = {entity_id: tracking.notification_id} if version == 1 else None
         self._replace({entity_id: events}, tracking, firsts)
@@ -94,9 +98,12 @@ class TimelineProjection(Projection[TimelineView]):
         position."""
         app = self._app()
         grouped: dict[str, list[Entry]] = {}
+        link_events: list[Recorded] = []
         prefix = ENTITY_TOPIC_PREFIX
         for entry in entries:
-            if entry[3].startswith(prefix) and entry[3] not in LINK_TOPICS:
+            if entry[3] in LINK_TOPICS:
+                link_events.append(links.link_event(app, *entry))
+            elif entry[3].startswith(prefix):
                 items = grouped.get(entry[1])
                 if items is None:
                     grouped[entry[1]] = [entry]
@@ -133,20 +140,22 @@ class TimelineProjection(Projection[TimelineView]):
                     for topic, state, version in stored
                 ]
                 histories[entity_id] = [to_recorded(e) for e in events]
-        self._replace(histories, Tracking(app.name, entries[-1][0]), firsts)
+        self._replace(histories, Tracking(app.name, entries[-1][0]), firsts, link_events)
 
     def _replace(
         self,
         histories: Mapping[str, list[Recorded]],
         tracking: Tracking,
         firsts: Mapping[str, int] | None,
+        link_events: Sequence[Recorded] = (),
     ) -> None:
         rows, gone = rows_of(histories)
         known = dict(firsts or {})
         missing = [r.entity_id for r in rows if r.entity_id not in known]
         if missing:
             known.update(self.view.first_positions(missing))
-        self.view.replace(rows, tracking, known, gone, fresh=set(firsts or ()))
+        fresh = set(firsts or ())
+        self.view.replace(rows, tracking, known, gone, fresh, link_events)
 
 
 def catch_up(app: SanctionsApp, page: int = PAGE, workers: int = WORKERS) -> int:

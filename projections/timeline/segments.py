@@ -224,10 +224,16 @@ _BIT_OF_STATE = {state.value: bit for state, bit in _STATE_BIT.items()}
 
 def state_bits(possible: str) -> int:
     """The set of states a row's ``possible`` text names (``|``-separated)."""
-    mask = 0
-    for state in possible.split(SEPARATOR):
-        mask |= _BIT_OF_STATE[state]
-    return mask
+    found = _BITS_OF_TEXT.get(possible)
+    if found is None:
+        found = 0
+        for state in possible.split(SEPARATOR):
+            found |= _BIT_OF_STATE[state]
+        _BITS_OF_TEXT[possible] = found  # a few texts only: the sets of states
+    return found
+
+
+_BITS_OF_TEXT: dict[str, int] = {}
 
 
 def ending_bit(ending_type: str | None) -> int:

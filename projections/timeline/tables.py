@@ -6,6 +6,7 @@
 ``timeline_states``    each measure's state: ``[cut_from, cut_until)``, state (or
                        ``uncertain``), possible states; segments where the measure surely
                        is not imposed yet are left out
+``timeline_links``     the links in force, a row per pair linked directly (``links``)
 
 The library's tracking recorders keep the position (``SQLiteTrackingRecorder``,
 ``PostgresTrackingRecorder``); its upsert refuses to go backwards, so of two processes
@@ -22,16 +23,19 @@ from typing import Any, ClassVar, cast
 from eventsourcing.persistence import PersistenceError, Tracking, TrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory, SQLiteTrackingRecorder
 
+from domain.record import Recorded
 from events_log.app import SanctionsApp
 from events_log.schema import create_tables, version_of
 from events_log.store import META_TABLE, StoreError, is_read_only
+from projections.timeline import links
 from projections.timeline.display import DISPLAY_FORMAT, FIELDS
 from projections.timeline.segments import EntityRows
 
 NAME = "Timeline"
 LAYOUT_MARKER = "timeline_layout"  # in the store's meta table: the tables' version
 
-_TABLES = ("timeline_entities", "timeline_status", "timeline_states")
+_ROWS = ("timeline_entities", "timeline_status", "timeline_states")  # by entity
+_TABLES = (*_ROWS, links.TABLE)
 _COLUMNS = {
     "timeline_entities": (
         "entity_id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, "
@@ -46,6 +50,7 @@ _COLUMNS = {
         "cut_until BIGINT NOT NULL, state TEXT NOT NULL, possible TEXT NOT NULL, "
         "PRIMARY KEY (entity_id, measure_id, cut_from)"
     ),
+    links.TABLE: links.COLUMNS,
 }
 
 
@@ -142,8 +147,10 @@ class TimelineView(TrackingRecorder, ABC):
         first_positions: Mapping[str, int],
         gone: Sequence[str] = (),
         fresh: Set[str] = frozenset(),
+        link_events: Sequence[Recorded] = (),
     ) -> None:
-        """Replace the rows of these entities and advance the position, in one transaction.
+        """Replace the rows of these entities, apply these link and unlink events to the
+        stored links (``links.write``) and advance the position, in one transaction.
 
         ``fresh`` entities have their first event in this transaction: no rows to delete.
         """
@@ -160,7 +167,7 @@ class TimelineView(TrackingRecorder, ABC):
             for table_rows in (ids, entities, status, states):
                 table_rows.sort()
         with self._transaction(commit=True) as cursor:
-            for table in _TABLES:
+            for table in _ROWS:
                 if ids:
                     cursor.executemany(f"DELETE FROM {table} WHERE entity_id = {m}", ids)
             cursor.executemany(
@@ -172,6 +179,7 @@ class TimelineView(TrackingRecorder, ABC):
             cursor.executemany(
                 f"INSERT INTO timeline_states VALUES ({m}, {m}, {m}, {m}, {m}, {m})", states
             )
+            links.write(cursor, m, link_events)
             self._write_tracking(cursor, tracking)
 
     def first_positions(self, entity_ids: Sequence[str]) -> dict[str, int]:
@@ -309,7 +317,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
                 # A write first: a read first would make SQLite refuse the write at once
                 # (not wait for the lock) when another process wrote in between.
                 ids = sorted((i,) for i in entity_ids)
-                for table in _TABLES:
+                for table in _ROWS:
                     if span is not None:
                         low, with_low, high, with_high = span
                         cursor.execute(
@@ -321,6 +329,23 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
                 if (self._max_tracking_id(application_name, cursor) or 0) > until:
                     raise _OvertakenError
                 self._insert_rows(cursor, rows, first_positions)
+        except _OvertakenError:
+            return False
+        return True
+
+    def replace_links(
+        self, events: Sequence[Recorded], application_name: str, until: int, *, whole: bool
+    ) -> bool:
+        """Apply these link and unlink events to the stored links (to none, if ``whole``:
+        they are every link event up to ``until``), without moving the tracked position;
+        False (and nothing written) when the position is already past ``until``."""
+        try:
+            with self._transaction(commit=True) as cursor:
+                if whole:  # a write first, as in ``replace_entities``
+                    cursor.execute(f"DELETE FROM {links.TABLE}")
+                links.write(cursor, "?", events)
+                if (self._max_tracking_id(application_name, cursor) or 0) > until:
+                    raise _OvertakenError
         except _OvertakenError:
             return False
         return True

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.dates import parse_date
 from domain.errors import RuleViolationError
@@ -90,6 +92,31 @@ class TestParties:
         parties = Parties([*events, *unlinked("a", "b", "1")])
 
         assert parties.members("a") == ("a", "b", "c")
+
+    @given(
+        st.lists(
+            st.tuples(st.booleans(), st.sampled_from("abcdef"), st.sampled_from("abcdef")),
+            max_size=40,
+        )
+    )
+    def test_the_links_within_a_party_are_every_link_between_its_members_in_order(
+        self, steps: list[tuple[bool, str, str]]
+    ) -> None:
+        events: list[Recorded] = []
+        ids: dict[tuple[str, str], str] = {}  # the link id in force of each pair, if any
+        for number, (linking, a, b) in enumerate(steps):
+            key = (min(a, b), max(a, b))
+            if linking:
+                ids.setdefault(key, str(number))
+                events += linked(a, b, ids[key])
+            elif key in ids:
+                events += unlinked(b, a, ids.pop(key))
+
+        parties = Parties(events)
+
+        for members in [*parties.groups(), ("a",), ("a", "b", "c")]:
+            scanned = [k for k, link in parties.links.items() if set(k) <= set(members)]
+            assert [link.entity_ids for link in parties.links_within(members)] == scanned
 
 
 class TestLinkRules:

@@ -23,6 +23,7 @@ from domain.errors import DomainError
 from domain.record import ENTITY_REGISTERED, SANCTION_LAPSED, SANCTION_LIFTED, Source
 from events_log.app import SanctionsApp
 from events_log.links import link, unlink
+from events_log.links import parties as logged_parties
 from events_log.store import META_TABLE, resolve_store
 from projections import json_tables, parties, render, timeline
 from projections.timeline.display import decode_display
@@ -108,11 +109,15 @@ def fill(
     names: list[str],
     plans: list[list[tuple[str, int, DateInterval | None]]],
     links: list[tuple[str, int, int]],
+    ids: list[UUID] | None = None,
+    *,
+    followed: bool = True,
 ) -> list[UUID]:
     """Entities of these names with these actions, links and unlinks between them
-    interleaved (what a rule refuses is left out)."""
-    app.after_save = [timeline.follow]
-    ids = [
+    interleaved (what a rule refuses is left out), or more of them on these entities; the
+    timeline caught up after each write, unless not ``followed``."""
+    app.after_save = [timeline.follow] if followed else []
+    ids = ids or [
         app.register_entity(
             name=name,
             kind="company",
@@ -159,6 +164,13 @@ def assert_composed_is_folded(app: SanctionsApp, as_of: DateInterval) -> int:
     return len(composed)
 
 
+def assert_stored_links_are_logged(app: SanctionsApp) -> None:
+    """The timeline's links in force, and their parties, are those of the link events."""
+    stored, logged = timeline.stored_parties(app), logged_parties(app)
+    assert list(stored.links.items()) == list(logged.links.items())
+    assert sorted(stored.groups()) == sorted(logged.groups())
+
+
 def assert_answers_are_folded(app: SanctionsApp, as_of: DateInterval) -> None:
     """The all-entity answers (rows, parties composed) are the combined views', exactly."""
     combined = parties.combine(app, timeline.views(app, as_of), as_of)
@@ -201,10 +213,38 @@ def test_on_random_records_and_links_a_party_from_its_rows_is_the_folded_party(
     with tempfile.TemporaryDirectory() as folder:
         app = SanctionsApp(resolve_store(str(Path(folder) / "s.sqlite"), {}))
         fill(app, names, plans, links)
+        assert_stored_links_are_logged(app)
         for day, shape in as_ofs:
             as_of = as_of_of(day, shape)
             assert_composed_is_folded(app, as_of)
             assert_answers_are_folded(app, as_of)
+        app.close()
+
+
+LINKS = st.lists(
+    st.tuples(st.sampled_from(["link", "link", "unlink"]), st.integers(0, 5), st.integers(0, 5)),
+    max_size=14,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=LINKS, after=LINKS)
+def test_the_stored_links_are_the_link_events_by_every_path_of_the_projection(
+    before: list[tuple[str, int, int]], after: list[tuple[str, int, int]]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        app = SanctionsApp(resolve_store(str(Path(folder) / "s.sqlite"), {}))
+        ids = fill(app, list("ABCDEF"), [IMPOSE, [], [], LAPSE, [], []], before)
+        assert_stored_links_are_logged(app)  # page by page, after each write
+        tracked = app.max_position()
+        fill(app, [], [IMPOSE], after, ids, followed=False)  # a backlog
+        assert timeline.project_in_key_order(app, tracked, app.max_position(), workers=1) > 0
+        assert_stored_links_are_logged(app)  # a backlog in key order
+        timeline.timeline_view(app).forget(app.name)
+        timeline.project_in_key_order(app, 0, app.max_position(), workers=1)
+        assert_stored_links_are_logged(app)  # the whole log in key order
+        timeline.rebuild(app)
+        assert_stored_links_are_logged(app)  # page by page from nothing
         app.close()
 
 

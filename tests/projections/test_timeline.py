@@ -23,6 +23,7 @@ from domain.errors import DomainError
 from domain.record import SANCTION_LAPSED, SANCTION_LIFTED
 from events_log.app import SanctionsApp
 from events_log.bundled import load_article
+from events_log.links import link, parties, unlink
 from events_log.session import ImportSession
 from events_log.store import StoreError, resolve_store
 from projections import render, timeline
@@ -263,6 +264,10 @@ class TestTheLibraryRunner:
         with timeline.runner(store) as following:
             entity_id = register(writer, "Acme Trading")
             impose(writer, entity_id, "2005")
+            others = [register(writer, name) for name in ("Acme Ltd", "Acme SA")]
+            for other in others:
+                link(writer, entity_id.hex, other.hex, SOURCE, "same register number")
+            unlink(writer, entity_id.hex, others[0].hex, SOURCE)
 
             following.wait(writer.max_position(), timeout=10)
 
@@ -270,6 +275,9 @@ class TestTheLibraryRunner:
         assert view_.max_tracking_id(writer.name) == writer.max_position()
         entry = timeline.statuses_between(view_, *_day_cuts(date(2006, 1, 1)))[str(entity_id)]
         assert entry.status == "sanctioned"
+        stored = timeline.stored_parties(writer)  # the runner kept the links in force
+        assert stored.groups() == [tuple(sorted((str(entity_id), str(others[1]))))]
+        assert list(stored.links.values()) == list(parties(writer).links.values())
         writer.close()
 
     def test_on_sqlite_the_runner_is_refused_for_want_of_a_subscription(
