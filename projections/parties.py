@@ -5,8 +5,10 @@ the same horizon as everything else: a link counts from its record time for
 ``--recorded-by`` and from its source's date for ``--reported-by``, like any event.
 
 All-entity answers read each entity's rows from the status timeline, as before, and replace
-the rows of linked entities by their party, folded from the members' events (links do not
-change an entity's own rows, so the timeline stays per entity; see the property tests).
+the rows of linked entities by their party, composed from the members' rows (or folded
+from their events where the rows cannot answer). Links do not change an entity's own rows,
+so the timeline stays per entity; it keeps the links in force beside them, and those say
+which entities are one party (see the property tests).
 """
 
 from __future__ import annotations
@@ -196,12 +198,9 @@ def _merged(
     if not linked:
         yield from (item for _, item in items)
         return
-    composed = timeline.party_answers(app, as_of, known)
-    answers = [(key, of_data(data)) for key, data in composed.values()]
+    composed = timeline.party_answers(app, as_of, known, of_data)
+    answers = list(composed.values())
     rest = [g for g in known.groups() if g not in composed]
-    del (
-        composed
-    )  # the parties' data, encoded: not kept (nor walked by the collector) while streaming
     answers += [(_order(v), of_party(v)) for v in _party_views(app, known, as_of, rest)]
     answers.sort(key=lambda item: item[0])
     for _, item in heapq.merge(items, answers, key=lambda item: item[0]):

@@ -17,7 +17,7 @@ registration on record. Property test:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain.dates import DateInterval
@@ -60,13 +60,15 @@ _UNCERTAIN = Status.UNCERTAIN.value
 class _Member:
     """One member's stored head and display, and its measures' possible states."""
 
-    def __init__(self, entity_id: str, name: str, display: bytes) -> None:
+    def __init__(
+        self, entity_id: str, name: str, display: bytes, at_start: str | None, at_end: str | None
+    ) -> None:
         self.entity_id = entity_id
         self.hex_id = entity_id.replace("-", "")
         self.name = name
         self.shown = decode_display(display)
-        self.at_start: dict[str, str] = {}
-        self.at_end: dict[str, str] = {}
+        self.at_start = _states(at_start)
+        self.at_end = _states(at_end)
         # a member without a registration on record is folded
         self.composable = self.shown["party"][0] is not None
 
@@ -79,10 +81,15 @@ def stored_parties(app: SanctionsApp) -> Parties:
 
 
 def party_answers(
-    app: SanctionsApp, as_of: DateInterval, known: Parties
-) -> dict[tuple[str, ...], tuple[Key, dict[str, Any]]]:
-    """Each linked party's key and JSON, by its members (as ``known.groups`` gives them);
-    none where the store is not SQLite, nor for a party left to the fold."""
+    app: SanctionsApp,
+    as_of: DateInterval,
+    known: Parties,
+    made: Callable[[dict[str, Any]], Any] | None = None,
+) -> dict[tuple[str, ...], tuple[Key, Any]]:
+    """Each linked party's key and JSON (or what ``made`` makes of it: the encoded text,
+    say), by its members (as ``known.groups`` gives them); none where the store is not
+    SQLite, nor for a party left to the fold. Each party's members are decoded when it is
+    composed, and let go after."""
     catch_up(app)
     view = timeline_view(app)
     groups = known.groups()
@@ -94,11 +101,12 @@ def party_answers(
     found = {}
     made_sources: dict[Any, dict[str, Any]] = {}  # the JSON of each source, made once
     for group in groups:
-        rows = [members.get(m) for m in group]
+        rows = [_Member(m, *members[m]) if m in members else None for m in group]
         if all(r is not None and r.composable for r in rows):
             party = [r for r in rows if r is not None]
             links = known.links_within(group)
-            found[group] = party_data(party, links, start, end, bounds, made_sources)
+            key, data = party_data(party, links, start, end, bounds, made_sources)
+            found[group] = (key, data if made is None else made(data))
     return found
 
 
@@ -123,16 +131,12 @@ def _states(found: str | None) -> dict[str, str]:
 
 def _members(
     view: SQLiteTimelineView, ids: Sequence[str], start: int, end: int
-) -> dict[str, _Member]:
+) -> dict[str, tuple[Any, ...]]:
     """The members' stored heads and displays, and their measures' states at both cuts."""
-    found: dict[str, _Member] = {}
-    for entity_id, name, display, at_start, at_end in view.select(
-        _MEMBERS, (start, start, end, end, json.dumps(list(ids)))
-    ):
-        member = found[entity_id] = _Member(entity_id, name, display)
-        member.at_start = _states(at_start)
-        member.at_end = _states(at_end)
-    return found
+    return {
+        row[0]: row[1:]
+        for row in view.select(_MEMBERS, (start, start, end, end, json.dumps(list(ids))))
+    }
 
 
 def _order(member: _Member) -> tuple[str, str]:
