@@ -8,7 +8,7 @@ linked already; an unlink event removes the pair's row if it withdraws that very
 Both halves of a link or unlink come by; the second changes nothing more. The rows are
 written in the same transaction as the entities' rows and the tracked position
 (``tables.TimelineView.replace``); a backlog projected in key order replays its link
-events after its entities (``replay``).
+events after its entities (``tables.SQLiteTimelineView.replace_links``).
 
 ``stored_parties`` makes the parties of the rows, their links in the order they were made.
 Property test: they are the parties of the link events
@@ -28,7 +28,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.entity import to_recorded
 from domain.party import Link, Parties, pair
 from domain.record import ENTITIES_LINKED, ENTITIES_UNLINKED, Recorded, Source
-from events_log.app import LINK_TOPICS, SanctionsApp, SourceAsDict
+from events_log.app import SanctionsApp, SourceAsDict
 from events_log.bulk_read import recorded_of
 from events_log.compression import readable_states
 
@@ -39,10 +39,6 @@ COLUMNS = (
     "PRIMARY KEY (entity_a, entity_b)"
 )
 _SOURCE = SourceAsDict()
-
-
-def is_link(topic: str) -> bool:
-    return topic in LINK_TOPICS
 
 
 def link_event(
