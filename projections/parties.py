@@ -170,13 +170,17 @@ def status_texts(app: SanctionsApp, as_of: DateInterval) -> Generator[Encoded, N
         timeline.entity_texts,
         lambda v: Encoded(encode(render.entity_json(v))),
         lambda data: Encoded(encode(data)),
+        fields=False,
     )
 
 
 def status_fields(app: SanctionsApp, as_of: DateInterval) -> Generator[dict[str, Any], None, None]:
-    """``status_texts`` not encoded (``timeline.entity_fields``: no ``members`` for an
-    entity without links), for the csv and table answers."""
-    yield from _merged(app, as_of, timeline.entity_fields, render.entity_json, lambda d: d)
+    """``status_texts``'s entities and parties as what the csv and table answers read of
+    their JSON (``timeline.entity_fields``: no ``members`` for an entity without links; a
+    party folded from its events gives all its JSON)."""
+    yield from _merged(
+        app, as_of, timeline.entity_fields, render.entity_json, lambda d: d, fields=True
+    )
 
 
 _T = TypeVar("_T")
@@ -188,17 +192,19 @@ def _merged(
     read: Callable[..., Iterator[tuple[tuple[str, str], _T]]],
     of_party: Callable[[EntityView], _T],
     of_data: Callable[[dict[str, Any]], _T],
+    fields: bool,
 ) -> Generator[_T, None, None]:
     """The entities without links as ``read`` gives them, with the parties' answers
-    (``of_data`` of their JSON from the rows, else ``of_party`` of their folded views)
-    merged in by name, then id. The parties are the timeline's (its stored links)."""
+    (``of_data`` of their JSON, or of its ``fields``, from the rows, else ``of_party`` of
+    their folded views) merged in by name, then id. The parties are the timeline's (its
+    stored links)."""
     known = timeline.stored_parties(app)
     linked = known.linked()
     items = read(app, as_of, skip=linked)
     if not linked:
         yield from (item for _, item in items)
         return
-    composed = timeline.party_answers(app, as_of, known, of_data)
+    composed = timeline.party_answers(app, as_of, known, of_data, fields)
     answers = list(composed.values())
     rest = [g for g in known.groups() if g not in composed]
     answers += [(_order(v), of_party(v)) for v in _party_views(app, known, as_of, rest)]

@@ -31,7 +31,13 @@ they keep using the fold.
 
 from __future__ import annotations
 
-from projections.timeline.answers import entity_fields, entity_texts
+from projections.timeline.answers import (
+    FIELDS,
+    MEASURE_FIELDS,
+    MEMBER_FIELDS,
+    entity_fields,
+    entity_texts,
+)
 from projections.timeline.apart import FollowerApart
 from projections.timeline.bulk import project_in_key_order
 from projections.timeline.party_answers import party_answers, stored_parties
@@ -55,6 +61,9 @@ from projections.timeline.segments import EntityRows, entity_rows, entity_rows_b
 from projections.timeline.tables import TimelineView, timeline_view
 
 __all__ = [
+    "FIELDS",
+    "MEASURE_FIELDS",
+    "MEMBER_FIELDS",
     "PAGE",
     "EntityRows",
     "EntityStatus",

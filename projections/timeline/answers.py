@@ -1,8 +1,8 @@
 """Every entity's §8 JSON straight from the timeline's rows, without the fold's objects.
 
 ``entity_texts`` gives what ``render.entity_json`` of each of ``queries.iter_views``'s
-views encodes to, in the same order, each already encoded; ``entity_fields`` the same
-data not encoded, for the csv and table answers. The stored display JSON is read as lists
+views encodes to, in the same order, each already encoded; ``entity_fields`` what the csv
+and table answers read of it (``FIELDS``), not encoded. The stored display JSON is read as lists
 and strings, the rules that pick pending requests, negotiations, activities, changes and
 conflicts run on day ordinals, and the entity's head is encoded once for the entity and
 for its one member. Elsewhere than SQLite, every entity is made from its view. Property
@@ -13,7 +13,7 @@ links ``test_parties.py``).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Generator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -84,29 +84,54 @@ def stored_date(stored: Sequence[Any] | None) -> dict[str, Any] | None:
     return None if stored is None else {"text": stored[0], "from": stored[1], "until": stored[2]}
 
 
+# What the csv and table answers read of an entity's (or a party's) ``render.entity_json``,
+# and of each of its measures and members: ``entity_fields`` and a party's fields give these.
+FIELDS = (
+    "entity_id",
+    "name",
+    "identifiers",
+    "status",
+    "possible_statuses",
+    "status_at_start",
+    "possible_statuses_at_start",
+    "changed_within",
+    "measures",
+    "pending_delisting_requests",
+    "disagreement",
+    "conflicts",
+)
+MEASURE_FIELDS = ("authority", "program", "state")
+MEMBER_FIELDS = ("entity_id", "name")
+
+
 def entity_texts(
     app: SanctionsApp, as_of: DateInterval, skip: Collection[str] = ()
 ) -> Generator[tuple[Key, Encoded], None, None]:
     """Each entity's key and its ``render.entity_json`` as ``json.dumps(...,
     ensure_ascii=False)`` encodes it, sorted as ``iter_views`` sorts; none for the
     entities in ``skip`` (those answered otherwise, as their parties)."""
-    for key, data, from_rows in _answers(app, as_of, skip):
+    for key, data, from_rows in _answers(app, as_of, skip, _entity_data):
         yield key, Encoded(_with_member(ENCODE(data)) if from_rows else ENCODE(data))
 
 
 def entity_fields(
     app: SanctionsApp, as_of: DateInterval, skip: Collection[str] = ()
 ) -> Generator[tuple[Key, dict[str, Any]], None, None]:
-    """``entity_texts`` not encoded, and without ``members`` where it was read from the
-    rows (the entity alone): what the csv and table answers read."""
-    for key, data, _ in _answers(app, as_of, skip):
+    """``entity_texts``'s entities as what the csv and table answers read: ``FIELDS`` of
+    each (at least: an entity made from its view, elsewhere than SQLite, has them all),
+    not encoded; no ``members`` for an entity alone."""
+    for key, data, _ in _answers(app, as_of, skip, _entity_fields):
         yield key, data
 
 
+_Make = Callable[[tuple[Any, ...], int, int, tuple[str, str]], dict[str, Any]]
+
+
 def _answers(
-    app: SanctionsApp, as_of: DateInterval, skip: Collection[str]
+    app: SanctionsApp, as_of: DateInterval, skip: Collection[str], make: _Make
 ) -> Generator[tuple[Key, dict[str, Any], bool], None, None]:
-    """Each entity's key, its JSON data, and whether that was read from the rows."""
+    """Each entity's key, its data (``make`` of its query row, or its view's JSON), and
+    whether that was read from the rows."""
     catch_up(app)
     view = timeline_view(app)
     start, end = as_of_bounds(as_of)
@@ -123,7 +148,7 @@ def _answers(
         rows = view.iterate_sorted(_SORTED.format(where=""), params)
     bounds = iso_bounds(start, end)
     for row in rows:
-        yield (row[1].casefold(), row[0]), _entity_data(row, start, end, bounds), True
+        yield (row[1].casefold(), row[0]), make(row, start, end, bounds), True
 
 
 def _with_member(text: str) -> str:
@@ -169,6 +194,53 @@ def _entity_data(
         if requests
         else [],
     }
+
+
+def _entity_fields(
+    row: tuple[Any, ...], start: int, end: int, bounds: tuple[str, str]
+) -> dict[str, Any]:
+    """``FIELDS`` of an entity's ``render.entity_json``, from its query row."""
+    entity_id, name, display, at_start, at_end, states = row
+    shown = decode_display(display)
+    requests = shown["requests"]
+    hex_id = entity_id.replace("-", "")
+    status, possible = at_end.split(_UNIT)
+    status_start, possible_start = at_start.split(_UNIT)
+    return {
+        "entity_id": hex_id,
+        "name": name,
+        "identifiers": shown["identifiers"],
+        "status": status,
+        "possible_statuses": possible.split(SEPARATOR),
+        "status_at_start": status_start,
+        "possible_statuses_at_start": possible_start.split(SEPARATOR),
+        "changed_within": in_order(change_items(shown["changes"], start, end, bounds)),
+        "measures": [] if states is None else measure_fields(shown["measures"], states_of(states)),
+        "pending_delisting_requests": in_order(pending_items(requests, end, hex_id)),
+        "disagreement": None,
+        "conflicts": conflict_items(requests, measure_windows(shown["measures"]), hex_id)
+        if requests
+        else [],
+    }
+
+
+def states_of(found: str | None) -> dict[str, str]:
+    """Possible states by measure, from the text of a query's states subquery
+    (``measure_id || char(31) || possible``, ``char(30)`` between measures)."""
+    if found is None:
+        return {}
+    return dict(item.split(_UNIT) for item in found.split(_RECORD))
+
+
+def measure_fields(measures: list[Any], at: Mapping[str, str]) -> list[dict[str, Any]]:
+    """``MEASURE_FIELDS`` of ``measures_at``'s measures."""
+    result = []
+    for measure_id, authority, program, _, _ in measures:
+        possible = at.get(measure_id)
+        if possible is not None:
+            state = _UNCERTAIN if SEPARATOR in possible else possible
+            result.append({"authority": authority, "program": program, "state": state})
+    return result
 
 
 def measure_windows(measures: list[Any]) -> list[tuple[int, int]]:
@@ -239,7 +311,7 @@ def _measures(measures: list[Any], states: str | None, hex_id: str) -> list[dict
     record's order, as ``measure_json`` with the party fields of an entity without links."""
     if states is None:
         return []
-    return measures_at(measures, dict(s.split(_UNIT) for s in states.split(_RECORD)), hex_id)
+    return measures_at(measures, states_of(states), hex_id)
 
 
 def measures_at(

@@ -34,10 +34,12 @@ from projections.timeline.answers import (
     change_items,
     conflict_items,
     in_order,
+    measure_fields,
     measure_windows,
     measures_at,
     negotiation_items,
     pending_items,
+    states_of,
 )
 from projections.timeline.display import decode_display
 from projections.timeline.projection import catch_up
@@ -52,8 +54,6 @@ from projections.timeline.segments import (
 from projections.timeline.tables import SQLiteTimelineView, timeline_view
 from projections.views import as_of_bounds
 
-_UNIT = "\x1f"  # between the parts of one state in the query's answer
-_RECORD = "\x1e"  # between states
 _UNCERTAIN = Status.UNCERTAIN.value
 
 
@@ -67,8 +67,8 @@ class _Member:
         self.hex_id = entity_id.replace("-", "")
         self.name = name
         self.shown = decode_display(display)
-        self.at_start = _states(at_start)
-        self.at_end = _states(at_end)
+        self.at_start = states_of(at_start)
+        self.at_end = states_of(at_end)
         # a member without a registration on record is folded
         self.composable = self.shown["party"][0] is not None
 
@@ -85,11 +85,13 @@ def party_answers(
     as_of: DateInterval,
     known: Parties,
     made: Callable[[dict[str, Any]], Any] | None = None,
+    fields: bool = False,
 ) -> dict[tuple[str, ...], tuple[Key, Any]]:
-    """Each linked party's key and JSON (or what ``made`` makes of it: the encoded text,
-    say), by its members (as ``known.groups`` gives them); none where the store is not
-    SQLite, nor for a party left to the fold. Each party's members are decoded when it is
-    composed, and let go after."""
+    """Each linked party's key and JSON (or, with ``fields``, what the csv and table answers
+    read of it: ``answers.FIELDS`` and ``members``; or what ``made`` makes of either: the
+    encoded text, say), by its members (as ``known.groups`` gives them); none where the
+    store is not SQLite, nor for a party left to the fold. Each party's members are decoded
+    when it is composed, and let go after."""
     catch_up(app)
     view = timeline_view(app)
     groups = known.groups()
@@ -104,8 +106,11 @@ def party_answers(
         rows = [_Member(m, *members[m]) if m in members else None for m in group]
         if all(r is not None and r.composable for r in rows):
             party = [r for r in rows if r is not None]
-            links = known.links_within(group)
-            key, data = party_data(party, links, start, end, bounds, made_sources)
+            if fields:
+                key, data = party_fields(party, start, end, bounds)
+            else:
+                links = known.links_within(group)
+                key, data = party_data(party, links, start, end, bounds, made_sources)
             found[group] = (key, data if made is None else made(data))
     return found
 
@@ -120,13 +125,6 @@ _MEMBERS = (
     f"SELECT e.entity_id, e.name, e.display, {_STATES_AT}, {_STATES_AT} "
     "FROM timeline_entities e WHERE e.entity_id IN (SELECT value FROM json_each(?))"
 )
-
-
-def _states(found: str | None) -> dict[str, str]:
-    """Possible states by measure, from ``_STATES_AT``'s text."""
-    if found is None:
-        return {}
-    return dict(item.split(_UNIT) for item in found.split(_RECORD))
 
 
 def _members(
@@ -144,6 +142,114 @@ def _order(member: _Member) -> tuple[str, str]:
     return (member.shown["party"][0], member.entity_id)
 
 
+class _Bits:
+    """Every measure of a party's members, in order: its ending's kind, its window, its
+    possible states at both cuts as bit sets; and the measures of each source (by the
+    source's publisher, else title: ``party_render``'s key), as (measure, entity, index)."""
+
+    def __init__(self, members: Sequence[_Member]) -> None:
+        self.kinds: list[int] = []
+        self.windows: list[tuple[int, int]] = []
+        self.at_start: list[int] = []
+        self.at_end: list[int] = []
+        self.grouped: dict[str, list[tuple[str, str, int]]] = {}
+        for member in members:
+            shown = member.shown
+            _, ends, stored_sources = shown["party"]
+            for measure, (ending, low, high, source) in zip(shown["measures"], ends, strict=True):
+                self.kinds.append(ending_bit(ending))
+                self.windows.append((low, high))
+                at_start = member.at_start.get(measure[0])
+                at_end = member.at_end.get(measure[0])
+                self.at_start.append(NOT_IMPOSED_BIT if at_start is None else state_bits(at_start))
+                self.at_end.append(NOT_IMPOSED_BIT if at_end is None else state_bits(at_end))
+                stored = stored_sources[source]  # as _SOURCE_FIELDS
+                key = stored[1] or stored[0]
+                index = len(self.kinds) - 1
+                self.grouped.setdefault(key, []).append((measure[0], member.hex_id, index))
+
+    def status(self, start: int, end: int) -> tuple[tuple[str, str], tuple[str, str]]:
+        """The party's status and possible statuses at the end, and at the start."""
+        return (
+            status_text(self.at_end, self.kinds, self.windows, end),
+            status_text(self.at_start, self.kinds, self.windows, start),
+        )
+
+    def by_source(self, end: int, overall: tuple[str, str]) -> list[tuple[str, str, str]]:
+        """Each source's key, status and possible statuses at the end, over its measures."""
+        found = []
+        for key, items in self.grouped.items():
+            if len(items) == len(self.kinds):  # one source for every measure: the party's
+                found.append((key, *overall))
+                continue
+            alone = [i for _, _, i in items]
+            word, words = status_text(
+                [self.at_end[i] for i in alone],
+                [self.kinds[i] for i in alone],
+                [self.windows[i] for i in alone],
+                end,
+            )
+            found.append((key, word, words))
+        return found
+
+
+def _disagree(by_source: Sequence[tuple[str, str, str]]) -> bool:
+    """Whether two sources give different certain statuses."""
+    return len({word for _, word, _ in by_source if word != _UNCERTAIN}) > 1
+
+
+def _conflicts(members: Sequence[_Member]) -> list[dict[str, Any]]:
+    """Every member's requests against every member's measures (made only with requests)."""
+    if not any(m.shown["requests"] for m in members):
+        return []
+    every_window = [w for m in members for w in measure_windows(m.shown["measures"])]
+    return [c for m in members for c in conflict_items(m.shown["requests"], every_window, m.hex_id)]
+
+
+def _statuses(at_end: tuple[str, str], at_start: tuple[str, str]) -> dict[str, Any]:
+    """The JSON's statuses at both cuts."""
+    (status, possible), (status_start, possible_start) = at_end, at_start
+    return {
+        "status": status,
+        "possible_statuses": possible.split(SEPARATOR),
+        "status_at_start": status_start,
+        "possible_statuses_at_start": possible_start.split(SEPARATOR),
+    }
+
+
+def party_fields(
+    rows: Sequence[_Member], start: int, end: int, bounds: tuple[str, str]
+) -> tuple[Key, dict[str, Any]]:
+    """A party's key and what the csv and table answers read of ``party_data``'s JSON:
+    ``answers.FIELDS`` and ``members`` (their ``answers.MEMBER_FIELDS``)."""
+    members = sorted(rows, key=_order)
+    first = members[0]
+    bits = _Bits(members)
+    at_end, at_start = bits.status(start, end)
+    data = _statuses(at_end, at_start)
+    measures: list[dict[str, Any]] = []
+    changes: list[Item] = []
+    pending: list[Item] = []
+    for member in members:
+        shown = member.shown
+        measures += measure_fields(shown["measures"], member.at_end)
+        changes += change_items(shown["changes"], start, end, bounds)
+        pending += pending_items(shown["requests"], end, member.hex_id)
+    by_source = bits.by_source(end, at_end) if len(bits.grouped) > 1 else []
+    data.update(
+        entity_id=first.hex_id,
+        name=first.name,
+        identifiers=first.shown["identifiers"],
+        changed_within=in_order(changes),
+        measures=measures,
+        pending_delisting_requests=in_order(pending),
+        members=[{"entity_id": m.hex_id, "name": m.name} for m in members],
+        disagreement=_disagree(by_source),
+        conflicts=_conflicts(members),
+    )
+    return (first.name.casefold(), first.entity_id), data
+
+
 def party_data(
     rows: Sequence[_Member],
     links: Sequence[Link],
@@ -157,11 +263,8 @@ def party_data(
     known = {} if made_sources is None else made_sources
     members = sorted(rows, key=_order)
     first = members[0]
-    kinds: list[int] = []
-    windows: list[tuple[int, int]] = []
-    masks_start: list[int] = []
-    masks_end: list[int] = []
-    grouped: dict[str, list[tuple[str, str, int]]] = {}  # source key: (measure, entity, index)
+    bits = _Bits(members)
+    at_end, at_start = bits.status(start, end)
     measures: list[dict[str, Any]] = []
     changes: list[Item] = []
     pending: list[Item] = []
@@ -176,15 +279,6 @@ def party_data(
             if made is None:
                 made = known[as_key] = dict(zip(_SOURCE_FIELDS, stored, strict=True))
             sources.append(made)
-        for measure, (ending, low, high, source) in zip(shown["measures"], ends, strict=True):
-            kinds.append(ending_bit(ending))
-            windows.append((low, high))
-            at_start = member.at_start.get(measure[0])
-            at_end = member.at_end.get(measure[0])
-            masks_start.append(NOT_IMPOSED_BIT if at_start is None else state_bits(at_start))
-            masks_end.append(NOT_IMPOSED_BIT if at_end is None else state_bits(at_end))
-            key = sources[source]["publisher"] or sources[source]["title"]
-            grouped.setdefault(key, []).append((measure[0], member.hex_id, len(kinds) - 1))
         measures += measures_at(
             shown["measures"], member.at_end, member.hex_id, [sources[e[3]] for e in ends]
         )
@@ -192,41 +286,11 @@ def party_data(
         pending += pending_items(shown["requests"], end, member.hex_id)
         negotiations += negotiation_items(shown["negotiations"], end, member.hex_id)
         activities += activity_items(shown["activities"], end, member.hex_id)
-    status, possible = status_text(masks_end, kinds, windows, end)
-    status_start, possible_start = status_text(masks_start, kinds, windows, start)
-    by_source = []
-    for key, items in grouped.items():
-        if len(items) == len(kinds):  # one source for every measure: the party's status
-            word, words = status, possible
-        else:
-            alone = [i for _, _, i in items]
-            word, words = status_text(
-                [masks_end[i] for i in alone],
-                [kinds[i] for i in alone],
-                [windows[i] for i in alone],
-                end,
-            )
-        by_source.append(
-            {
-                "source": key,
-                "status": word,
-                "possible_statuses": words.split(SEPARATOR),
-                "measure_ids": [m for m, _, _ in items],
-                "entity_ids": list(dict.fromkeys(e for _, e, _ in items)),
-            }
-        )
-    certain = {s["status"] for s in by_source if s["status"] != _UNCERTAIN}
-    requested = any(m.shown["requests"] for m in members)  # conflicts need requests
-    every_window = (
-        [w for m in members for w in measure_windows(m.shown["measures"])] if requested else []
-    )
+    by_source = bits.by_source(end, at_end)
     heads = [_head(m) for m in members]
     data = {
         **heads[0],
-        "status": status,
-        "possible_statuses": possible.split(SEPARATOR),
-        "status_at_start": status_start,
-        "possible_statuses_at_start": possible_start.split(SEPARATOR),
+        **_statuses(at_end, at_start),
         "changed_within": in_order(changes),
         "measures": measures,
         "pending_delisting_requests": in_order(pending),
@@ -242,11 +306,18 @@ def party_data(
             }
             for link in links
         ],
-        "sources": by_source,
-        "disagreement": len(certain) > 1,
-        "conflicts": [
-            c for m in members for c in conflict_items(m.shown["requests"], every_window, m.hex_id)
+        "sources": [
+            {
+                "source": key,
+                "status": word,
+                "possible_statuses": words.split(SEPARATOR),
+                "measure_ids": [m for m, _, _ in bits.grouped[key]],
+                "entity_ids": list(dict.fromkeys(e for _, e, _ in bits.grouped[key])),
+            }
+            for key, word, words in by_source
         ],
+        "disagreement": _disagree(by_source),
+        "conflicts": _conflicts(members),
     }
     return (first.name.casefold(), first.entity_id), data
 

@@ -152,16 +152,38 @@ def assert_composed_is_folded(app: SanctionsApp, as_of: DateInterval) -> int:
     Returns how many parties were compared."""
     known = parties.known_parties(app, Horizon())
     composed = timeline.party_answers(app, as_of, known)
-    assert set(composed) == set(known.groups())
+    read = timeline.party_answers(app, as_of, known, fields=True)
+    assert set(composed) == set(read) == set(known.groups())
     for group, (key, data) in composed.items():
         view = parties.party_view(parties.party_of(app, group, known, Horizon()), as_of)
         assert key == (view.record.name.casefold(), view.record.entity_id)
         assert ENCODE(data) == ENCODE(render.entity_json(view))
-        assert list(json_tables.status_csv_lines([data])) == list(render.status_csv_lines([view]))
-        assert list(json_tables.status_table_lines([data], as_of, Horizon())) == list(
-            render.status_table_lines([view], as_of, Horizon())
-        )
+        # what the csv and table read: the JSON's fields, the same lines as the view's
+        read_key, fields = read[group]
+        assert read_key == key
+        assert_fields_of(fields, data)
+        for made in (data, fields):
+            csv_lines = list(json_tables.status_csv_lines([made]))
+            assert csv_lines == list(render.status_csv_lines([view]))
+            assert list(json_tables.status_table_lines([made], as_of, Horizon())) == list(
+                render.status_table_lines([view], as_of, Horizon())
+            )
     return len(composed)
+
+
+def assert_fields_of(fields: dict[str, Any], data: dict[str, Any]) -> None:
+    """``fields`` is what the csv and table read of the JSON ``data``, and no more."""
+    wanted = {*timeline.FIELDS, *(["members"] if "members" in fields else [])}
+    assert set(fields) == wanted
+    for name in wanted - {"measures", "members"}:
+        assert fields[name] == data[name], name
+    assert fields["measures"] == [
+        {k: m[k] for k in timeline.MEASURE_FIELDS} for m in data["measures"]
+    ]
+    if "members" in fields:
+        assert fields["members"] == [
+            {k: m[k] for k in timeline.MEMBER_FIELDS} for m in data["members"]
+        ]
 
 
 def assert_stored_links_are_logged(app: SanctionsApp) -> None:
@@ -177,6 +199,8 @@ def assert_answers_are_folded(app: SanctionsApp, as_of: DateInterval) -> None:
     texts = [t.text for t in parties.status_texts(app, as_of)]
     assert texts == [ENCODE(render.entity_json(v)) for v in combined]
     fields = list(parties.status_fields(app, as_of))
+    for made, text in zip(fields, texts, strict=True):
+        assert_fields_of(made, json.loads(text))
     assert list(json_tables.status_csv_lines(fields)) == list(render.status_csv_lines(combined))
     assert list(json_tables.status_table_lines(fields, as_of, Horizon())) == list(
         render.status_table_lines(combined, as_of, Horizon())
