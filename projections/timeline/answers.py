@@ -169,8 +169,6 @@ def _entity_data(
     requests = shown["requests"]
     measures = shown["measures"]
     hex_id = entity_id.replace("-", "")
-    status, possible = at_end.split(_UNIT)
-    status_start, possible_start = at_start.split(_UNIT)
     return {
         "entity_id": hex_id,
         "name": name,
@@ -178,10 +176,7 @@ def _entity_data(
         "country": shown["country"],
         "aliases": shown["aliases"],
         "identifiers": shown["identifiers"],
-        "status": status,
-        "possible_statuses": possible.split(SEPARATOR),
-        "status_at_start": status_start,
-        "possible_statuses_at_start": possible_start.split(SEPARATOR),
+        **statuses_json(at_end.split(_UNIT), at_start.split(_UNIT)),
         "changed_within": in_order(change_items(shown["changes"], start, end, bounds)),
         "measures": _measures(measures, states, hex_id),
         "pending_delisting_requests": in_order(pending_items(requests, end, hex_id)),
@@ -204,16 +199,11 @@ def _entity_fields(
     shown = decode_display(display)
     requests = shown["requests"]
     hex_id = entity_id.replace("-", "")
-    status, possible = at_end.split(_UNIT)
-    status_start, possible_start = at_start.split(_UNIT)
     return {
         "entity_id": hex_id,
         "name": name,
         "identifiers": shown["identifiers"],
-        "status": status,
-        "possible_statuses": possible.split(SEPARATOR),
-        "status_at_start": status_start,
-        "possible_statuses_at_start": possible_start.split(SEPARATOR),
+        **statuses_json(at_end.split(_UNIT), at_start.split(_UNIT)),
         "changed_within": in_order(change_items(shown["changes"], start, end, bounds)),
         "measures": [] if states is None else measure_fields(shown["measures"], states_of(states)),
         "pending_delisting_requests": in_order(pending_items(requests, end, hex_id)),
@@ -221,6 +211,18 @@ def _entity_fields(
         "conflicts": conflict_items(requests, measure_windows(shown["measures"]), hex_id)
         if requests
         else [],
+    }
+
+
+def statuses_json(at_end: Sequence[str], at_start: Sequence[str]) -> dict[str, Any]:
+    """The JSON's statuses at both cuts, from each cut's status and possible statuses (as
+    ``SEPARATOR`` joins them)."""
+    (status, possible), (status_start, possible_start) = at_end, at_start
+    return {
+        "status": status,
+        "possible_statuses": possible.split(SEPARATOR),
+        "status_at_start": status_start,
+        "possible_statuses_at_start": possible_start.split(SEPARATOR),
     }
 
 

@@ -40,6 +40,7 @@ from projections.timeline.answers import (
     negotiation_items,
     pending_items,
     states_of,
+    statuses_json,
 )
 from projections.timeline.display import decode_display
 from projections.timeline.projection import catch_up
@@ -206,17 +207,6 @@ def _conflicts(members: Sequence[_Member]) -> list[dict[str, Any]]:
     return [c for m in members for c in conflict_items(m.shown["requests"], every_window, m.hex_id)]
 
 
-def _statuses(at_end: tuple[str, str], at_start: tuple[str, str]) -> dict[str, Any]:
-    """The JSON's statuses at both cuts."""
-    (status, possible), (status_start, possible_start) = at_end, at_start
-    return {
-        "status": status,
-        "possible_statuses": possible.split(SEPARATOR),
-        "status_at_start": status_start,
-        "possible_statuses_at_start": possible_start.split(SEPARATOR),
-    }
-
-
 def party_fields(
     rows: Sequence[_Member], start: int, end: int, bounds: tuple[str, str]
 ) -> tuple[Key, dict[str, Any]]:
@@ -226,7 +216,7 @@ def party_fields(
     first = members[0]
     bits = _Bits(members)
     at_end, at_start = bits.status(start, end)
-    data = _statuses(at_end, at_start)
+    data = statuses_json(at_end, at_start)
     measures: list[dict[str, Any]] = []
     changes: list[Item] = []
     pending: list[Item] = []
@@ -290,7 +280,7 @@ def party_data(
     heads = [_head(m) for m in members]
     data = {
         **heads[0],
-        **_statuses(at_end, at_start),
+        **statuses_json(at_end, at_start),
         "changed_within": in_order(changes),
         "measures": measures,
         "pending_delisting_requests": in_order(pending),
