@@ -197,20 +197,29 @@ def _merged(
     """The entities without links as ``read`` gives them, with the parties' answers
     (``of_data`` of their JSON, or of its ``fields``, from the rows, else ``of_party`` of
     their folded views) merged in by name, then id. The parties are the timeline's (its
-    stored links)."""
-    known = timeline.stored_parties(app)
-    linked = known.linked()
+    stored links; with ``fields``, only which entities are one party, unless one is
+    folded)."""
+    known = None if fields else timeline.stored_parties(app)
+    groups = timeline.stored_groups(app) if known is None else known.groups()
+    linked = {m for group in groups for m in group}
     items = read(app, as_of, skip=linked)
     if not linked:
         yield from (item for _, item in items)
         return
-    composed = timeline.party_answers(app, as_of, known, of_data, fields)
+    composed = timeline.party_answers(app, as_of, groups, of_data, known)
     answers = list(composed.values())
-    rest = [g for g in known.groups() if g not in composed]
-    answers += [(_order(v), of_party(v)) for v in _party_views(app, known, as_of, rest)]
-    answers.sort(key=lambda item: item[0])
-    for _, item in heapq.merge(items, answers, key=lambda item: item[0]):
+    rest = [g for g in groups if g not in composed]
+    if rest:
+        known = known or timeline.stored_parties(app)
+        answers += [(_order(v), of_party(v)) for v in _party_views(app, known, as_of, rest)]
+    answers.sort(key=lambda item: item[0], reverse=True)
+    # the few parties merged into the entities' stream by key (both are sorted)
+    for key, item in items:
+        while answers and answers[-1][0] < key:
+            yield answers.pop()[1]
         yield item
+    while answers:
+        yield answers.pop()[1]
 
 
 def _party_views(

@@ -40,7 +40,7 @@ from projections.timeline.answers import (
 )
 from projections.timeline.apart import FollowerApart
 from projections.timeline.bulk import project_in_key_order
-from projections.timeline.party_answers import party_answers, stored_parties
+from projections.timeline.party_answers import party_answers, stored_groups, stored_parties
 from projections.timeline.projection import (
     PAGE,
     TimelineProjection,
@@ -84,6 +84,7 @@ __all__ = [
     "runner",
     "statuses",
     "statuses_between",
+    "stored_groups",
     "stored_parties",
     "timeline_view",
     "views",

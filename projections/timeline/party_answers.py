@@ -81,21 +81,27 @@ def stored_parties(app: SanctionsApp) -> Parties:
     return stored_links.parties_of(timeline_view(app).select(stored_links.STORED))
 
 
+def stored_groups(app: SanctionsApp) -> list[tuple[str, ...]]:
+    """``stored_parties(app).groups()`` (in another order), without making the links."""
+    catch_up(app)
+    return stored_links.groups_of(timeline_view(app).select(stored_links.PAIRS))
+
+
 def party_answers(
     app: SanctionsApp,
     as_of: DateInterval,
-    known: Parties,
+    groups: Sequence[tuple[str, ...]],
     made: Callable[[dict[str, Any]], Any] | None = None,
-    fields: bool = False,
+    known: Parties | None = None,
 ) -> dict[tuple[str, ...], tuple[Key, Any]]:
-    """Each linked party's key and JSON (or, with ``fields``, what the csv and table answers
-    read of it: ``answers.FIELDS`` and ``members``; or what ``made`` makes of either: the
-    encoded text, say), by its members (as ``known.groups`` gives them); none where the
-    store is not SQLite, nor for a party left to the fold. Each party's members are decoded
-    when it is composed, and let go after."""
+    """Each linked party's key and JSON, its links those of ``known``; without ``known``,
+    what the csv and table answers read of the JSON (``answers.FIELDS`` and ``members``);
+    or what ``made`` makes of either (the encoded text, say); by its members (``groups``:
+    as ``Parties.groups`` gives them); none where the store is not SQLite, nor for a party
+    left to the fold. Each party's members are decoded when it is composed, and let go
+    after."""
     catch_up(app)
     view = timeline_view(app)
-    groups = known.groups()
     if not groups or not isinstance(view, SQLiteTimelineView):
         return {}
     start, end = as_of_bounds(as_of)
@@ -107,7 +113,7 @@ def party_answers(
         rows = [_Member(m, *members[m]) if m in members else None for m in group]
         if all(r is not None and r.composable for r in rows):
             party = [r for r in rows if r is not None]
-            if fields:
+            if known is None:
                 key, data = party_fields(party, start, end, bounds)
             else:
                 links = known.links_within(group)

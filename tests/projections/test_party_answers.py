@@ -151,8 +151,8 @@ def assert_composed_is_folded(app: SanctionsApp, as_of: DateInterval) -> int:
     """Every linked party's answer from the rows is the fold's: JSON text, csv, table.
     Returns how many parties were compared."""
     known = parties.known_parties(app, Horizon())
-    composed = timeline.party_answers(app, as_of, known)
-    read = timeline.party_answers(app, as_of, known, fields=True)
+    composed = timeline.party_answers(app, as_of, known.groups(), known=known)
+    read = timeline.party_answers(app, as_of, known.groups())
     assert set(composed) == set(read) == set(known.groups())
     for group, (key, data) in composed.items():
         view = parties.party_view(parties.party_of(app, group, known, Horizon()), as_of)
@@ -191,6 +191,7 @@ def assert_stored_links_are_logged(app: SanctionsApp) -> None:
     stored, logged = timeline.stored_parties(app), logged_parties(app)
     assert list(stored.links.items()) == list(logged.links.items())
     assert sorted(stored.groups()) == sorted(logged.groups())
+    assert sorted(timeline.stored_groups(app)) == sorted(logged.groups())
 
 
 def assert_answers_are_folded(app: SanctionsApp, as_of: DateInterval) -> None:
