@@ -44,7 +44,11 @@ _SORTED = (
     " WHERE t.entity_id = e.entity_id AND t.cut_from <= ? AND t.cut_until > ?) "
     "FROM timeline_entities e {where}ORDER BY casefold(e.name), e.first_position"
 )
-_LEFT_OUT = "WHERE e.entity_id NOT IN (SELECT value FROM json_each(?)) "
+# by rowid: the ids are looked up once, and each row is tested against integers
+_LEFT_OUT = (
+    "WHERE e.rowid NOT IN (SELECT i.rowid FROM timeline_entities i "
+    " WHERE i.entity_id IN (SELECT value FROM json_each(?))) "
+)
 
 Key = tuple[str, str]  # (casefolded name, entity id): the order of the all-entity answers
 
