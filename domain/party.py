@@ -9,7 +9,7 @@ its members' measures. Nothing here touches storage or the clock.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -41,6 +41,35 @@ class Link:
 
 def pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
+
+
+def join(party: dict[str, set[str]], a: str, b: str) -> None:
+    """Put ``a`` and ``b`` in one party (``party``: each linked entity's party, the one set
+    its members share): the smaller party into the larger."""
+    party_a = party.get(a) or {a}
+    party_b = party.get(b) or {b}
+    if party_a is party_b:
+        return
+    if len(party_a) < len(party_b):
+        party_a, party_b = party_b, party_a
+    party_a |= party_b
+    for member in party_a:
+        party[member] = party_a
+
+
+def groups_of(party: Mapping[str, set[str]]) -> list[tuple[str, ...]]:
+    """Each party of ``join``'s map once, sorted by id."""
+    unique = {id(p): p for p in party.values()}
+    return [tuple(sorted(p)) for p in unique.values()]
+
+
+def pair_groups(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """The parties of two or more entities these linked pairs make, as ``Parties.groups``
+    gives them (without the links)."""
+    party: dict[str, set[str]] = {}
+    for a, b in pairs:
+        join(party, a, b)
+    return groups_of(party)
 
 
 class Parties:
@@ -90,18 +119,7 @@ class Parties:
         self._added[key] = next(self._counter)
         self._neighbours.setdefault(a, set()).add(b)
         self._neighbours.setdefault(b, set()).add(a)
-        self._join(a, b)
-
-    def _join(self, a: str, b: str) -> None:
-        party_a = self._party.get(a) or {a}
-        party_b = self._party.get(b) or {b}
-        if party_a is party_b:
-            return
-        if len(party_a) < len(party_b):
-            party_a, party_b = party_b, party_a
-        party_a |= party_b
-        for member in party_a:
-            self._party[member] = party_a
+        join(self._party, a, b)
 
     def _split(self, start: str) -> None:
         """The party of ``start`` again, from its links (after one of them was withdrawn)."""
@@ -128,8 +146,7 @@ class Parties:
 
     def groups(self) -> list[tuple[str, ...]]:
         """Every party of two or more entities."""
-        unique = {id(p): p for p in self._party.values()}
-        return [tuple(sorted(p)) for p in unique.values()]
+        return groups_of(self._party)
 
     def linked(self) -> set[str]:
         return set(self._party)

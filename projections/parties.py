@@ -210,7 +210,8 @@ def _merged(
     answers = list(composed.values())
     rest = [g for g in groups if g not in composed]
     if rest:
-        known = known or timeline.stored_parties(app)
+        if known is None:
+            known = timeline.stored_parties(app)
         answers += [(_order(v), of_party(v)) for v in _party_views(app, known, as_of, rest)]
     answers.sort(key=lambda item: item[0], reverse=True)
     # the few parties merged into the entities' stream by key (both are sorted)

@@ -11,7 +11,8 @@ written in the same transaction as the entities' rows and the tracked position
 events after its entities (``tables.SQLiteTimelineView.replace_links``).
 
 ``stored_parties`` makes the parties of the rows, their links in the order they were made;
-``groups_of`` only which entities are one party (what the csv and table answers need).
+``PAIRS`` reads only the pairs, for ``domain.party.pair_groups``: which entities are one
+party, what the csv and table answers need.
 Property test: they are the parties of the link events
 (``tests/projections/test_party_answers.py``).
 """
@@ -19,7 +20,7 @@ Property test: they are the parties of the link events
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -102,21 +103,3 @@ def parties_of(rows: Sequence[tuple[Any, ...]]) -> Parties:
 
 
 PAIRS = f"SELECT entity_a, entity_b FROM {TABLE}"
-
-
-def groups_of(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, ...]]:
-    """The parties of two or more entities that these linked pairs make (``PAIRS``'s rows),
-    each sorted by id, as ``Parties.groups`` gives them (in another order)."""
-    party: dict[str, list[str]] = {}
-    for a, b in pairs:
-        party_a = party.get(a) or [a]
-        party_b = party.get(b) or [b]
-        if party_a is party_b:
-            continue
-        if len(party_a) < len(party_b):
-            party_a, party_b = party_b, party_a
-        party_a += party_b
-        for member in party_a:
-            party[member] = party_a
-    unique = {id(p): p for p in party.values()}
-    return [tuple(sorted(p)) for p in unique.values()]

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain.dates import DateInterval
-from domain.party import Link, Parties
+from domain.party import Link, Parties, pair_groups
 from domain.record import Source
 from domain.status import Status
 from events_log.app import SanctionsApp
@@ -84,7 +84,7 @@ def stored_parties(app: SanctionsApp) -> Parties:
 def stored_groups(app: SanctionsApp) -> list[tuple[str, ...]]:
     """``stored_parties(app).groups()`` (in another order), without making the links."""
     catch_up(app)
-    return stored_links.groups_of(timeline_view(app).select(stored_links.PAIRS))
+    return pair_groups(timeline_view(app).select(stored_links.PAIRS))
 
 
 def party_answers(
