@@ -144,11 +144,15 @@ def _order(item: EntityView) -> tuple[str, str]:
 
 
 def combine_stream(
-    app: SanctionsApp, views: Iterable[EntityView], as_of: DateInterval
+    app: SanctionsApp,
+    views: Iterable[EntityView],
+    as_of: DateInterval,
+    known: Parties | None = None,
 ) -> Iterator[EntityView]:
     """Every entity's view from the timeline (sorted by name, then id), with the linked
-    ones replaced by their parties' views, folded, in the same order."""
-    known = known_parties(app, Horizon())
+    ones replaced by their parties' views, folded, in the same order (the parties of the
+    log's links, or ``known``)."""
+    known = known_parties(app, Horizon()) if known is None else known
     linked = known.linked()
     if not linked:
         yield from views
@@ -189,30 +193,32 @@ _T = TypeVar("_T")
 def _merged(
     app: SanctionsApp,
     as_of: DateInterval,
-    read: Callable[..., Iterator[tuple[tuple[str, str], _T]]],
-    of_party: Callable[[EntityView], _T],
+    alone: Callable[[timeline.AllRows], Iterator[tuple[tuple[str, str], _T]]],
+    of_view: Callable[[EntityView], _T],
     of_data: Callable[[dict[str, Any]], _T],
     fields: bool,
 ) -> Generator[_T, None, None]:
-    """The entities without links as ``read`` gives them, with the parties' answers
-    (``of_data`` of their JSON, or of its ``fields``, from the rows, else ``of_party`` of
-    their folded views) merged in by name, then id. The parties are the timeline's (its
-    stored links; with ``fields``, only which entities are one party, unless one is
-    folded)."""
-    known = None if fields else timeline.stored_parties(app)
-    groups = timeline.stored_groups(app) if known is None else known.groups()
-    linked = {m for group in groups for m in group}
-    items = read(app, as_of, skip=linked)
-    if not linked:
+    """The entities without links as ``alone`` makes them of the timeline's rows, with the
+    parties' answers (``of_data`` of their JSON, or of its ``fields``, from the rows, else
+    ``of_view`` of their folded views) merged in by name, then id. The parties are the
+    timeline's (its stored links; with ``fields``, only which entities are one party,
+    unless one is folded). Elsewhere than SQLite, ``of_view`` of every view."""
+    read = timeline.all_rows(app, as_of, with_links=not fields)
+    if read is None:
+        known = timeline.stored_parties(app)
+        views = combine_stream(app, timeline.iter_views(app, as_of), as_of, known)
+        yield from (of_view(v) for v in views)
+        return
+    items = alone(read)
+    if not read.groups:
         yield from (item for _, item in items)
         return
-    composed = timeline.party_answers(app, as_of, groups, of_data, known)
+    composed = timeline.party_answers(read, of_data)
     answers = list(composed.values())
-    rest = [g for g in groups if g not in composed]
+    rest = [g for g in read.groups if g not in composed]
     if rest:
-        if known is None:
-            known = timeline.stored_parties(app)
-        answers += [(_order(v), of_party(v)) for v in _party_views(app, known, as_of, rest)]
+        known = timeline.stored_parties(app)
+        answers += [(_order(v), of_view(v)) for v in _party_views(app, known, as_of, rest)]
     answers.sort(key=lambda item: item[0], reverse=True)
     # the few parties merged into the entities' stream by key (both are sorted)
     for key, item in items:

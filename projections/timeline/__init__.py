@@ -21,6 +21,7 @@ The modules, one idea each:
 ``bulk``        a long backlog projected in key order, in a process pool (SQLite)
 ``apart``       following the log from a second process during an import
 ``queries``     every entity's status or view over an as-of period
+``all_rows``    one read of the tables for an all-entity answer: links, then rows
 ``answers``     every entity's JSON answer straight from the rows
 ``links``       the links in force, kept for the all-entity answers
 ``party_answers`` every linked party's JSON answer from its members' rows
@@ -31,6 +32,7 @@ they keep using the fold.
 
 from __future__ import annotations
 
+from projections.timeline.all_rows import AllRows, all_rows
 from projections.timeline.answers import (
     FIELDS,
     MEASURE_FIELDS,
@@ -40,7 +42,7 @@ from projections.timeline.answers import (
 )
 from projections.timeline.apart import FollowerApart
 from projections.timeline.bulk import project_in_key_order
-from projections.timeline.party_answers import party_answers, stored_groups, stored_parties
+from projections.timeline.party_answers import party_answers, stored_parties
 from projections.timeline.projection import (
     PAGE,
     TimelineProjection,
@@ -65,11 +67,13 @@ __all__ = [
     "MEASURE_FIELDS",
     "MEMBER_FIELDS",
     "PAGE",
+    "AllRows",
     "EntityRows",
     "EntityStatus",
     "FollowerApart",
     "TimelineProjection",
     "TimelineView",
+    "all_rows",
     "catch_up",
     "changed",
     "entity_fields",
@@ -84,7 +88,6 @@ __all__ = [
     "runner",
     "statuses",
     "statuses_between",
-    "stored_groups",
     "stored_parties",
     "timeline_view",
     "views",

@@ -1,54 +1,31 @@
 """Every entity's §8 JSON straight from the timeline's rows, without the fold's objects.
 
-``entity_texts`` gives what ``render.entity_json`` of each of ``queries.iter_views``'s
-views encodes to, in the same order, each already encoded; ``entity_fields`` what the csv
-and table answers read of it (``FIELDS``), not encoded. The stored display JSON is read as lists
-and strings, the rules that pick pending requests, negotiations, activities, changes and
+``entity_texts`` gives what ``render.entity_json`` of each view of the entities alone (no
+link names them) encodes to, in ``queries.iter_views``'s order, each already encoded, from
+one read of the tables (``all_rows``); ``entity_fields`` what the csv and table answers
+read of it (``FIELDS``), not encoded. The stored display JSON is read as lists and
+strings, the rules that pick pending requests, negotiations, activities, changes and
 conflicts run on day ordinals, and the entity's head is encoded once for the entity and
-for its one member. Elsewhere than SQLite, every entity is made from its view. Property
-tests hold both to the fold's answer (``tests/projections/test_timeline.py``, and with
-links ``test_parties.py``).
+for its one member. Property tests hold both to the fold's answer
+(``tests/projections/test_timeline.py``, and with links ``test_parties.py``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from domain.dates import DateInterval
 from domain.party import REQUEST_WITHOUT_MEASURE, request_conflict
 from domain.status import ALWAYS, NEVER, STATE_ORDER, Status
-from events_log.app import SanctionsApp
-from projections import render
 from projections.stream import Encoded
+from projections.timeline.all_rows import AllRows
 from projections.timeline.display import date_from_json, decode_display
-from projections.timeline.projection import catch_up
-from projections.timeline.queries import iso_bounds, iter_views
 from projections.timeline.segments import SEPARATOR
-from projections.timeline.tables import SQLiteTimelineView, timeline_view
-from projections.views import as_of_bounds
 
 _UNIT = "\x1f"  # between the parts of one row in the query's answer
 _RECORD = "\x1e"  # between rows
-# Each entity's head, its status at both cuts, and its measures' possible states at the end.
-_SORTED = (
-    "SELECT e.entity_id, e.name, e.display, "
-    "(SELECT s.status || char(31) || s.possible FROM timeline_status s "
-    " WHERE s.entity_id = e.entity_id AND s.cut_from <= ? AND s.cut_until > ?), "
-    "(SELECT s.status || char(31) || s.possible FROM timeline_status s "
-    " WHERE s.entity_id = e.entity_id AND s.cut_from <= ? AND s.cut_until > ?), "
-    "(SELECT group_concat(t.measure_id || char(31) || t.possible, char(30)) "
-    " FROM timeline_states t "
-    " WHERE t.entity_id = e.entity_id AND t.cut_from <= ? AND t.cut_until > ?) "
-    "FROM timeline_entities e {where}ORDER BY casefold(e.name), e.first_position"
-)
-# by rowid: the ids are looked up once, and each row is tested against integers
-_LEFT_OUT = (
-    "WHERE e.rowid NOT IN (SELECT i.rowid FROM timeline_entities i "
-    " WHERE i.entity_id IN (SELECT value FROM json_each(?))) "
-)
 
 Key = tuple[str, str]  # (casefolded name, entity id): the order of the all-entity answers
 
@@ -108,51 +85,23 @@ MEASURE_FIELDS = ("authority", "program", "state")
 MEMBER_FIELDS = ("entity_id", "name")
 
 
-def entity_texts(
-    app: SanctionsApp, as_of: DateInterval, skip: Collection[str] = ()
-) -> Generator[tuple[Key, Encoded], None, None]:
-    """Each entity's key and its ``render.entity_json`` as ``json.dumps(...,
-    ensure_ascii=False)`` encodes it, sorted as ``iter_views`` sorts; none for the
-    entities in ``skip`` (those answered otherwise, as their parties)."""
-    for key, data, from_rows in _answers(app, as_of, skip, _entity_data):
-        yield key, Encoded(_with_member(ENCODE(data)) if from_rows else ENCODE(data))
+def entity_texts(read: AllRows) -> Generator[tuple[Key, Encoded], None, None]:
+    """Each entity alone of the read (``all_rows``), its key and its ``render.entity_json``
+    as ``json.dumps(..., ensure_ascii=False)`` encodes it, sorted as ``iter_views`` sorts."""
+    start, end, bounds = read.start, read.end, read.bounds
+    for row in read.alone:
+        yield (
+            (row[1].casefold(), row[0]),
+            Encoded(_with_member(ENCODE(_entity_data(row, start, end, bounds)))),
+        )
 
 
-def entity_fields(
-    app: SanctionsApp, as_of: DateInterval, skip: Collection[str] = ()
-) -> Generator[tuple[Key, dict[str, Any]], None, None]:
+def entity_fields(read: AllRows) -> Generator[tuple[Key, dict[str, Any]], None, None]:
     """``entity_texts``'s entities as what the csv and table answers read: ``FIELDS`` of
-    each (at least: an entity made from its view, elsewhere than SQLite, has them all),
-    not encoded; no ``members`` for an entity alone."""
-    for key, data, _ in _answers(app, as_of, skip, _entity_fields):
-        yield key, data
-
-
-_Make = Callable[[tuple[Any, ...], int, int, tuple[str, str]], dict[str, Any]]
-
-
-def _answers(
-    app: SanctionsApp, as_of: DateInterval, skip: Collection[str], make: _Make
-) -> Generator[tuple[Key, dict[str, Any], bool], None, None]:
-    """Each entity's key, its data (``make`` of its query row, or its view's JSON), and
-    whether that was read from the rows."""
-    catch_up(app)
-    view = timeline_view(app)
-    start, end = as_of_bounds(as_of)
-    if not isinstance(view, SQLiteTimelineView):
-        for item in iter_views(app, as_of):
-            if item.record.entity_id not in skip:
-                key = (item.record.name.casefold(), item.record.entity_id)
-                yield key, render.entity_json(item), False
-        return
-    params: tuple[Any, ...] = (start, start, end, end, end, end)
-    if skip:  # left out in the query: their states are not even looked up
-        rows = view.iterate_sorted(_SORTED.format(where=_LEFT_OUT), (*params, json.dumps([*skip])))
-    else:
-        rows = view.iterate_sorted(_SORTED.format(where=""), params)
-    bounds = iso_bounds(start, end)
-    for row in rows:
-        yield (row[1].casefold(), row[0]), make(row, start, end, bounds), True
+    each, not encoded; no ``members`` for an entity alone."""
+    start, end, bounds = read.start, read.end, read.bounds
+    for row in read.alone:
+        yield (row[1].casefold(), row[0]), _entity_fields(row, start, end, bounds)
 
 
 def _with_member(text: str) -> str:

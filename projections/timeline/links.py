@@ -10,6 +10,11 @@ written in the same transaction as the entities' rows and the tracked position
 (``tables.TimelineView.replace``); a backlog projected in key order replays its link
 events after its entities (``tables.SQLiteTimelineView.replace_links``).
 
+Each entity's row in ``timeline_entities`` says whether a row here names it (``linked``):
+every write of an entity's row computes it (``is_linked``), and every write here recomputes
+it for the pair's entities (``write``, ``unlink_all``), so the all-entity answers tell the
+entities of a party from the others by a column, in the same read as the rest.
+
 ``stored_parties`` makes the parties of the rows, their links in the order they were made;
 ``PAIRS`` reads only the pairs, for ``domain.party.pair_groups``: which entities are one
 party, what the csv and table answers need.
@@ -56,13 +61,28 @@ def link_event(
     return to_recorded(event, position=position)
 
 
+INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_b ON {TABLE} (entity_b)"  # for ``IS_LINKED``
+
+
+def is_linked(mark: str) -> str:
+    """Whether a row names the entity (its id as the two parameters), as SQL."""
+    return (
+        f"(EXISTS (SELECT 1 FROM {TABLE} WHERE entity_a = {mark}) "
+        f"OR EXISTS (SELECT 1 FROM {TABLE} WHERE entity_b = {mark}))"
+    )
+
+
 def write(cursor: Any, mark: str, events: Sequence[Recorded]) -> None:
-    """Apply these link and unlink halves, in order, to the stored links."""
+    """Apply these link and unlink halves, in order, to the stored links, and mark their
+    entities' rows as linked or not."""
     m = mark
+    named: set[str] = set()  # named by a link of these events
+    unnamed: set[str] = set()  # of a pair unlinked: named by another link, or not
     for event in events:
         a, b = pair(event.entity_id, str(event.get("other_id")))
         link_id = str(event.get("link_id"))
         if event.type == ENTITIES_LINKED:
+            named.update((a, b))
             assert event.position is not None, "a stored link keeps its log position"
             cursor.execute(
                 f"INSERT INTO {TABLE} VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}) "
@@ -78,16 +98,42 @@ def write(cursor: Any, mark: str, events: Sequence[Recorded]) -> None:
                 ),
             )
         elif event.type == ENTITIES_UNLINKED:
+            unnamed.update((a, b))
             cursor.execute(
                 f"DELETE FROM {TABLE} WHERE entity_a = {m} AND entity_b = {m} AND link_id = {m}",
                 (a, b, link_id),
             )
+    # each entity once, its row written only where the mark changes
+    if named - unnamed:
+        cursor.executemany(
+            f"UPDATE timeline_entities SET linked = TRUE WHERE entity_id = {m} AND NOT linked",
+            [(e,) for e in sorted(named - unnamed)],
+        )
+    if unnamed:
+        linked = is_linked(m)
+        cursor.executemany(
+            f"UPDATE timeline_entities SET linked = {linked} "
+            f"WHERE entity_id = {m} AND linked <> {linked}",
+            [(e, e, e, e, e) for e in sorted(unnamed)],
+        )
+
+
+def unlink_all(cursor: Any) -> None:
+    """Remove every stored link, and every entity's linked mark."""
+    cursor.execute(f"DELETE FROM {TABLE}")
+    cursor.execute("UPDATE timeline_entities SET linked = FALSE WHERE linked")
 
 
 STORED = (
     f"SELECT entity_a, entity_b, link_id, reason, source, recorded_at FROM {TABLE} "
     "ORDER BY position, entity_a, entity_b"
 )
+
+
+def source_of(stored: str) -> Source:
+    """A link's source from its stored text."""
+    source: Source = _SOURCE.decode(json.loads(stored))
+    return source
 
 
 def parties_of(rows: Sequence[tuple[Any, ...]]) -> Parties:
@@ -97,7 +143,7 @@ def parties_of(rows: Sequence[tuple[Any, ...]]) -> Parties:
     for a, b, link_id, reason, stored, recorded_at in rows:
         source = sources.get(stored)
         if source is None:
-            source = sources[stored] = _SOURCE.decode(json.loads(stored))
+            source = sources[stored] = source_of(stored)
         links.append(Link(link_id, (a, b), reason, source, datetime.fromisoformat(recorded_at)))
     return Parties.of_links(links)
 

@@ -16,17 +16,15 @@ registration on record. Property test:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from domain.dates import DateInterval
-from domain.party import Link, Parties, pair_groups
-from domain.record import Source
+from domain.party import Parties
 from domain.status import Status
 from events_log.app import SanctionsApp
 from projections.party_render import source_json
 from projections.timeline import links as stored_links
+from projections.timeline.all_rows import AllRows, Row
 from projections.timeline.answers import (
     Item,
     Key,
@@ -44,7 +42,6 @@ from projections.timeline.answers import (
 )
 from projections.timeline.display import decode_display
 from projections.timeline.projection import catch_up
-from projections.timeline.queries import iso_bounds
 from projections.timeline.segments import (
     NOT_IMPOSED_BIT,
     SEPARATOR,
@@ -52,8 +49,7 @@ from projections.timeline.segments import (
     state_bits,
     status_text,
 )
-from projections.timeline.tables import SQLiteTimelineView, timeline_view
-from projections.views import as_of_bounds
+from projections.timeline.tables import timeline_view
 
 _UNCERTAIN = Status.UNCERTAIN.value
 
@@ -81,67 +77,34 @@ def stored_parties(app: SanctionsApp) -> Parties:
     return stored_links.parties_of(timeline_view(app).select(stored_links.STORED))
 
 
-def stored_groups(app: SanctionsApp) -> list[tuple[str, ...]]:
-    """``stored_parties(app).groups()`` (in another order), without making the links."""
-    catch_up(app)
-    return pair_groups(timeline_view(app).select(stored_links.PAIRS))
-
-
 def party_answers(
-    app: SanctionsApp,
-    as_of: DateInterval,
-    groups: Sequence[tuple[str, ...]],
-    made: Callable[[dict[str, Any]], Any] | None = None,
-    known: Parties | None = None,
+    read: AllRows, made: Callable[[dict[str, Any]], Any] | None = None
 ) -> dict[tuple[str, ...], tuple[Key, Any]]:
-    """Each linked party's key and JSON, its links those of ``known``; without ``known``,
+    """Each linked party's key and JSON, composed from its members' rows in the read
+    (``all_rows``), its links those the read gives; without them (``read.links`` None),
     what the csv and table answers read of the JSON (``answers.FIELDS`` and ``members``);
-    or what ``made`` makes of either (the encoded text, say); by its members (``groups``:
-    as ``Parties.groups`` gives them); none where the store is not SQLite, nor for a party
-    left to the fold. Each party's members are decoded when it is composed, and let go
-    after."""
-    catch_up(app)
-    view = timeline_view(app)
-    if not groups or not isinstance(view, SQLiteTimelineView):
-        return {}
-    start, end = as_of_bounds(as_of)
-    members = _members(view, [m for group in groups for m in group], start, end)
-    bounds = iso_bounds(start, end)
+    or what ``made`` makes of either (the encoded text, say); by its members (as
+    ``Parties.groups`` gives them); none for a party left to the fold. Each party's
+    members are decoded when it is composed, and let go after."""
+    members, links = read.members, read.links
+    start, end, bounds = read.start, read.end, read.bounds
     found = {}
     made_sources: dict[Any, dict[str, Any]] = {}  # the JSON of each source, made once
-    for group in groups:
-        rows = [_Member(m, *members[m]) if m in members else None for m in group]
+    for group in read.groups:
+        rows = [_member(members[m]) if m in members else None for m in group]
         if all(r is not None and r.composable for r in rows):
             party = [r for r in rows if r is not None]
-            if known is None:
+            if links is None:
                 key, data = party_fields(party, start, end, bounds)
             else:
-                links = known.links_within(group)
-                key, data = party_data(party, links, start, end, bounds, made_sources)
+                key, data = party_data(party, links[group], start, end, bounds, made_sources)
             found[group] = (key, data if made is None else made(data))
     return found
 
 
-_STATES_AT = (
-    "(SELECT group_concat(t.measure_id || char(31) || t.possible, char(30)) "
-    " FROM timeline_states t "
-    " WHERE t.entity_id = e.entity_id AND t.cut_from <= ? AND t.cut_until > ?)"
-)
-# Each member's head and display, and its measures' possible states at both cuts.
-_MEMBERS = (
-    f"SELECT e.entity_id, e.name, e.display, {_STATES_AT}, {_STATES_AT} "
-    "FROM timeline_entities e WHERE e.entity_id IN (SELECT value FROM json_each(?))"
-)
-
-
-def _members(
-    view: SQLiteTimelineView, ids: Sequence[str], start: int, end: int
-) -> dict[str, tuple[Any, ...]]:
-    """The members' stored heads and displays, and their measures' states at both cuts."""
-    return {
-        row[0]: row[1:]
-        for row in view.select(_MEMBERS, (start, start, end, end, json.dumps(list(ids))))
-    }
+def _member(row: Row) -> _Member:
+    """A member from its row of ``all_rows.LINKED``."""
+    return _Member(*row)
 
 
 def _order(member: _Member) -> tuple[str, str]:
@@ -248,14 +211,15 @@ def party_fields(
 
 def party_data(
     rows: Sequence[_Member],
-    links: Sequence[Link],
+    links: Sequence[Row],
     start: int,
     end: int,
     bounds: tuple[str, str],
     made_sources: dict[Any, dict[str, Any]] | None = None,
 ) -> tuple[Key, dict[str, Any]]:
-    """A party's key and ``render.entity_json`` of its view, from its members' rows
-    (``made_sources``: the sources' JSON already made, shared between parties)."""
+    """A party's key and ``render.entity_json`` of its view, from its members' rows and
+    its stored links (``links.STORED``'s rows; ``made_sources``: the sources' JSON
+    already made, shared between parties)."""
     known = {} if made_sources is None else made_sources
     members = sorted(rows, key=_order)
     first = members[0]
@@ -295,12 +259,12 @@ def party_data(
         "members": heads,
         "links": [
             {
-                "link_id": link.link_id,
-                "entity_ids": [e.replace("-", "") for e in link.entity_ids],
-                "reason": link.reason,
-                "source": _link_source(link.source, known),
+                "link_id": link_id,
+                "entity_ids": [a.replace("-", ""), b.replace("-", "")],
+                "reason": reason,
+                "source": _link_source(stored, known),
             }
-            for link in links
+            for a, b, link_id, reason, stored, _ in links
         ],
         "sources": [
             {
@@ -321,10 +285,11 @@ def party_data(
 _SOURCE_FIELDS = ("title", "publisher", "published", "url")
 
 
-def _link_source(source: Source, known: dict[Any, dict[str, Any]]) -> dict[str, Any]:
-    made = known.get(source)
+def _link_source(stored: str, known: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    """A link's source's JSON, from its stored text (made once per text)."""
+    made = known.get(stored)
     if made is None:
-        made = known[source] = source_json(source.as_json())
+        made = known[stored] = source_json(stored_links.source_of(stored).as_json())
     return made
 
 

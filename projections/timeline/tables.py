@@ -1,12 +1,16 @@
 """The timeline's tables and their SQL, written in one transaction with a tracked position.
 
-``timeline_entities``  name, first log position, and what the status output shows
-                       besides states (``display``, compressed: ``display.encode_display``)
+``timeline_entities``  name, first log position, what the status output shows besides
+                       states (``display``, compressed: ``display.encode_display``),
+                       whether a stored link names the entity (``linked``), and the name
+                       casefolded (``sort_key``); indexed in the all-entity answers' order,
+                       the linked apart (``ORDER``)
 ``timeline_status``    entity status: ``[cut_from, cut_until)``, status, possible statuses
 ``timeline_states``    each measure's state: ``[cut_from, cut_until)``, state (or
                        ``uncertain``), possible states; segments where the measure surely
                        is not imposed yet are left out
 ``timeline_links``     the links in force, a row per pair linked directly (``links``)
+                       (indexed by its second entity too)
 
 The library's tracking recorders keep the position (``SQLiteTrackingRecorder``,
 ``PostgresTrackingRecorder``); its upsert refuses to go backwards, so of two processes
@@ -35,11 +39,17 @@ NAME = "Timeline"
 LAYOUT_MARKER = "timeline_layout"  # in the store's meta table: the tables' version
 
 _ROWS = ("timeline_entities", "timeline_status", "timeline_states")  # by entity
+# the all-entity answers' order (``all_rows``): the linked entities apart, then by name
+ORDER = (
+    "CREATE INDEX IF NOT EXISTS timeline_entities_order "
+    "ON timeline_entities (linked, sort_key, first_position)"
+)
 _TABLES = (*_ROWS, links.TABLE)
 _COLUMNS = {
     "timeline_entities": (
         "entity_id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, "
-        "first_position BIGINT NOT NULL, display {blob} NOT NULL"
+        "first_position BIGINT NOT NULL, display {blob} NOT NULL, linked BOOLEAN NOT NULL, "
+        "sort_key TEXT NOT NULL"
     ),
     "timeline_status": (
         "entity_id TEXT NOT NULL, cut_from BIGINT NOT NULL, cut_until BIGINT NOT NULL, "
@@ -62,10 +72,26 @@ class TimelineView(TrackingRecorder, ABC):
     blob: ClassVar[str] = "BLOB"  # the driver's type for bytes
 
     def create_statements(self) -> list[str]:
+        """The tables' statements, then their indexes'."""
+        return [*self.table_statements(), ORDER, links.INDEX]
+
+    def table_statements(self) -> list[str]:
+        """The tables' statements alone, for the library's ``create_table``: run on tables
+        of an older layout (which ``ensure_layout`` then remakes), an index on a column
+        they lack would fail."""
         return [
             f"CREATE TABLE IF NOT EXISTS {table} ({columns}){self.suffix(table)}"
             for table, columns in self.columns().items()
         ]
+
+    def insert_entities(self, cursor: Any, entities: Sequence[tuple[Any, ...]]) -> None:
+        """Insert these entities' rows (id, name, first position, display), each marked
+        linked where a stored link names it, with its name casefolded."""
+        m = self.mark
+        cursor.executemany(
+            f"INSERT INTO timeline_entities VALUES ({m}, {m}, {m}, {m}, {links.is_linked(m)}, {m})",
+            [(*row, row[0], row[0], row[1].casefold()) for row in entities],
+        )
 
     def columns(self) -> dict[str, str]:
         return {table: columns.format(blob=self.blob) for table, columns in _COLUMNS.items()}
@@ -170,9 +196,7 @@ class TimelineView(TrackingRecorder, ABC):
             for table in _ROWS:
                 if ids:
                     cursor.executemany(f"DELETE FROM {table} WHERE entity_id = {m}", ids)
-            cursor.executemany(
-                f"INSERT INTO timeline_entities VALUES ({m}, {m}, {m}, {m})", entities
-            )
+            self.insert_entities(cursor, entities)
             cursor.executemany(
                 f"INSERT INTO timeline_status VALUES ({m}, {m}, {m}, {m}, {m})", status
             )
@@ -243,7 +267,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
     without_rowid = " WITHOUT ROWID"
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *self.create_statements()]
+        return [*super().construct_create_table_statements(), *self.table_statements()]
 
     def create_table(self) -> None:
         super().create_table()
@@ -274,14 +298,21 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             yield from rows
 
     def iterate_sorted(
-        self, statement: str, params: Sequence[Any] = (), size: int = 2_000
-    ) -> Iterator[tuple[Any, ...]]:
+        self,
+        statement: str,
+        params: Sequence[Any] = (),
+        first: Sequence[tuple[str, Sequence[Any]]] = (),
+    ) -> Iterator[Any]:
         """``iterate`` with ``casefold(text)`` (Python's ``str.casefold``) as an SQL function,
-        for sorting by name in the database as the fold's answers are sorted."""
+        for sorting by name in the database as the fold's answers are sorted. With
+        ``first`` statements, the first item is the list of their rows (a list each), read
+        in the same transaction (the same state of the tables) before the statement's."""
         with self._transaction(commit=False) as cursor:
             plain = cast(SQLiteCursor, cursor).sqlite_cursor
             plain.connection.create_function("casefold", 1, str.casefold, deterministic=True)
-            yield from self._iterate(cursor, statement, params, size)
+            if first:
+                yield [self._fetch(cursor, sql, values) for sql, values in first]
+            yield from self._iterate(cursor, statement, params, 2_000)
 
     def layout_is_current(self) -> bool:
         """Whether the tables are there, as ``create_statements`` would make them now."""
@@ -342,7 +373,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
         try:
             with self._transaction(commit=True) as cursor:
                 if whole:  # a write first, as in ``replace_entities``
-                    cursor.execute(f"DELETE FROM {links.TABLE}")
+                    links.unlink_all(cursor)
                 links.write(cursor, "?", events)
                 if (self._max_tracking_id(application_name, cursor) or 0) > until:
                     raise _OvertakenError
@@ -353,8 +384,8 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
     def _insert_rows(
         self, cursor: Any, rows: Sequence[EntityRows], first_positions: Mapping[str, int]
     ) -> None:
-        cursor.executemany(
-            "INSERT INTO timeline_entities VALUES (?, ?, ?, ?)",
+        self.insert_entities(
+            cursor,
             sorted((r.entity_id, r.name, first_positions[r.entity_id], r.display) for r in rows),
         )
         cursor.executemany(
@@ -378,7 +409,7 @@ def postgres_view_class() -> type[TimelineView]:
 
         def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
             super().__init__(datastore, **kwargs)
-            for statement in self.create_statements():
+            for statement in self.table_statements():
                 self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
         def create_table(self) -> None:

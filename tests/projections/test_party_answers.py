@@ -151,8 +151,8 @@ def assert_composed_is_folded(app: SanctionsApp, as_of: DateInterval) -> int:
     """Every linked party's answer from the rows is the fold's: JSON text, csv, table.
     Returns how many parties were compared."""
     known = parties.known_parties(app, Horizon())
-    composed = timeline.party_answers(app, as_of, known.groups(), known=known)
-    read = timeline.party_answers(app, as_of, known.groups())
+    composed = timeline.party_answers(_all_rows(app, as_of, with_links=True))
+    read = timeline.party_answers(_all_rows(app, as_of, with_links=False))
     assert set(composed) == set(read) == set(known.groups())
     for group, (key, data) in composed.items():
         view = parties.party_view(parties.party_of(app, group, known, Horizon()), as_of)
@@ -169,6 +169,12 @@ def assert_composed_is_folded(app: SanctionsApp, as_of: DateInterval) -> int:
                 render.status_table_lines([view], as_of, Horizon())
             )
     return len(composed)
+
+
+def _all_rows(app: SanctionsApp, as_of: DateInterval, *, with_links: bool) -> timeline.AllRows:
+    read = timeline.all_rows(app, as_of, with_links=with_links)
+    assert read is not None
+    return read
 
 
 def assert_fields_of(fields: dict[str, Any], data: dict[str, Any]) -> None:
@@ -191,7 +197,12 @@ def assert_stored_links_are_logged(app: SanctionsApp) -> None:
     stored, logged = timeline.stored_parties(app), logged_parties(app)
     assert list(stored.links.items()) == list(logged.links.items())
     assert sorted(stored.groups()) == sorted(logged.groups())
-    assert sorted(timeline.stored_groups(app)) == sorted(logged.groups())
+    for with_links in (False, True):
+        read = _all_rows(app, AS_OF, with_links=with_links)
+        assert sorted(read.groups) == sorted(logged.groups())
+        # the entities marked linked, read first, are those a link in force names
+        assert set(read.members) == logged.linked()
+        assert not {row[0] for row in read.alone} & logged.linked()
 
 
 def assert_answers_are_folded(app: SanctionsApp, as_of: DateInterval) -> None:

@@ -27,6 +27,7 @@ from events_log.links import link, parties, unlink
 from events_log.session import ImportSession
 from events_log.store import StoreError, resolve_store
 from projections import render, timeline
+from projections.parties import status_texts
 from projections.views import Horizon, all_records, record_of, view
 from tests.builders import SOURCE, intervals
 
@@ -277,6 +278,8 @@ class TestTheLibraryRunner:
         assert entry.status == "sanctioned"
         stored = timeline.stored_parties(writer)  # the runner kept the links in force
         assert stored.groups() == [tuple(sorted((str(entity_id), str(others[1]))))]
+        marked = view_.select("SELECT entity_id FROM timeline_entities WHERE linked")
+        assert sorted(str(e) for (e,) in marked) == sorted(stored.groups()[0])
         assert list(stored.links.values()) == list(parties(writer).links.values())
         writer.close()
 
@@ -425,5 +428,9 @@ def test_on_random_records_the_timeline_and_the_fold_give_the_same_answers(
         )
         found = [v for v in timeline.views(app, as_of) if v.record.entity_id == str(entity_id)]
         assert [render.entity_json(v) for v in found] == [expected]
-        texts = [t for (_, e), t in timeline.entity_texts(app, as_of) if e == str(entity_id)]
-        assert [t.text for t in texts] == [json.dumps(expected, ensure_ascii=False)]
+        texts = [
+            t.text
+            for t in status_texts(app, as_of)
+            if json.loads(t.text)["entity_id"] == entity_id.hex
+        ]
+        assert texts == [json.dumps(expected, ensure_ascii=False)]

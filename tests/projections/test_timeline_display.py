@@ -18,7 +18,7 @@ from domain.dates import parse_date
 from events_log.app import SanctionsApp
 from events_log.bundled import load_article
 from events_log.store import META_TABLE, resolve_store
-from projections import timeline
+from projections import parties, timeline
 from projections.timeline.display import (
     DICTIONARY,
     FIELDS,
@@ -64,17 +64,16 @@ def _comparable(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[
     """The rows with each display decoded, less its registration time (each store
     recorded the article at its own time)."""
     entities = []
-    for *head, stored in rows["timeline_entities"]:
+    for *head, stored, linked, sort_key in rows["timeline_entities"]:
         shown = decode_display(stored)
         assert shown["party"][0] is not None
-        entities.append((*head, {**shown, "party": shown["party"][1:]}))
+        entities.append((*head, {**shown, "party": shown["party"][1:]}, linked, sort_key))
     return {**rows, "timeline_entities": entities}
 
 
 def _answers(app: SanctionsApp) -> list[Any]:
     return [
-        [text for _, text in timeline.entity_texts(app, parse_date(t, cap=False))]
-        for t in AS_OF_TEXTS
+        [text for text in parties.status_texts(app, parse_date(t, cap=False))] for t in AS_OF_TEXTS
     ]
 
 

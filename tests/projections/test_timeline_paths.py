@@ -139,7 +139,8 @@ class TestInKeyOrder:
         with view._transaction(commit=True) as cursor:
             for entity_id in ("00000000-0000-0000-0000-000000000000", "f" * 8 + "-0000" * 4):
                 cursor.execute(
-                    "INSERT INTO timeline_entities VALUES (?, 'Gone', 0, '{}')", (entity_id,)
+                    "INSERT INTO timeline_entities VALUES (?, 'Gone', 0, '{}', FALSE, 'gone')",
+                    (entity_id,),
                 )
                 cursor.execute(
                     "INSERT INTO timeline_status VALUES (?, 0, 1, 'lifted', 'lifted')",
