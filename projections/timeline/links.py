@@ -61,7 +61,7 @@ def link_event(
     return to_recorded(event, position=position)
 
 
-INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_b ON {TABLE} (entity_b)"  # for ``IS_LINKED``
+INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_b ON {TABLE} (entity_b)"  # for ``is_linked``
 
 
 def is_linked(mark: str) -> str:

@@ -91,7 +91,7 @@ def party_answers(
     found = {}
     made_sources: dict[Any, dict[str, Any]] = {}  # the JSON of each source, made once
     for group in read.groups:
-        rows = [_member(members[m]) if m in members else None for m in group]
+        rows = [_Member(*members[m]) if m in members else None for m in group]  # LINKED's
         if all(r is not None and r.composable for r in rows):
             party = [r for r in rows if r is not None]
             if links is None:
@@ -100,11 +100,6 @@ def party_answers(
                 key, data = party_data(party, links[group], start, end, bounds, made_sources)
             found[group] = (key, data if made is None else made(data))
     return found
-
-
-def _member(row: Row) -> _Member:
-    """A member from its row of ``all_rows.LINKED``."""
-    return _Member(*row)
 
 
 def _order(member: _Member) -> tuple[str, str]:
