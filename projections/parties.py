@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -173,7 +173,7 @@ def status_texts(app: SanctionsApp, as_of: DateInterval) -> Generator[Encoded, N
         as_of,
         timeline.entity_texts,
         lambda v: Encoded(encode(render.entity_json(v))),
-        lambda data: Encoded(encode(data)),
+        timeline.party_texts,
         fields=False,
     )
 
@@ -183,7 +183,7 @@ def status_fields(app: SanctionsApp, as_of: DateInterval) -> Generator[dict[str,
     their JSON (``timeline.entity_fields``: no ``members`` for an entity without links; a
     party folded from its events gives all its JSON)."""
     yield from _merged(
-        app, as_of, timeline.entity_fields, render.entity_json, lambda d: d, fields=True
+        app, as_of, timeline.entity_fields, render.entity_json, timeline.party_answers, fields=True
     )
 
 
@@ -195,14 +195,14 @@ def _merged(
     as_of: DateInterval,
     alone: Callable[[timeline.AllRows], Iterator[tuple[tuple[str, str], _T]]],
     of_view: Callable[[EntityView], _T],
-    of_data: Callable[[dict[str, Any]], _T],
+    of_parties: Callable[[timeline.AllRows], Mapping[tuple[str, ...], tuple[tuple[str, str], _T]]],
     fields: bool,
 ) -> Generator[_T, None, None]:
     """The entities without links as ``alone`` makes them of the timeline's rows, with the
-    parties' answers (``of_data`` of their JSON, or of its ``fields``, from the rows, else
-    ``of_view`` of their folded views) merged in by name, then id. The parties are the
-    timeline's (its stored links; with ``fields``, only which entities are one party,
-    unless one is folded). Elsewhere than SQLite, ``of_view`` of every view."""
+    parties' answers (as ``of_parties`` makes them of the rows: their JSON, or its
+    ``fields``; else ``of_view`` of their folded views) merged in by name, then id. The
+    parties are the timeline's (its stored links; with ``fields``, only which entities are
+    one party, unless one is folded). Elsewhere than SQLite, ``of_view`` of every view."""
     read = timeline.all_rows(app, as_of, with_links=not fields)
     if read is None:
         known = timeline.stored_parties(app)
@@ -213,7 +213,7 @@ def _merged(
     if not read.groups:
         yield from (item for _, item in items)
         return
-    composed = timeline.party_answers(read, of_data)
+    composed = of_parties(read)
     answers = list(composed.values())
     rest = [g for g in read.groups if g not in composed]
     if rest:

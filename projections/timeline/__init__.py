@@ -24,7 +24,7 @@ The modules, one idea each:
 ``all_rows``    one read of the tables for an all-entity answer: links, then rows
 ``answers``     every entity's JSON answer straight from the rows
 ``links``       the links in force, kept for the all-entity answers
-``party_answers`` every linked party's JSON answer from its members' rows
+``party_answers`` every linked party's JSON answer (or its fields) from its members' rows
 
 Views that filter the log (``--recorded-by``, ``--reported-by``) are not materialised:
 they keep using the fold.
@@ -42,7 +42,7 @@ from projections.timeline.answers import (
 )
 from projections.timeline.apart import FollowerApart
 from projections.timeline.bulk import project_in_key_order
-from projections.timeline.party_answers import party_answers, stored_parties
+from projections.timeline.party_answers import party_answers, party_texts, stored_parties
 from projections.timeline.projection import (
     PAGE,
     TimelineProjection,
@@ -83,6 +83,7 @@ __all__ = [
     "follow",
     "iter_views",
     "party_answers",
+    "party_texts",
     "project_in_key_order",
     "rebuild",
     "runner",

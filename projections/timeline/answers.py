@@ -184,7 +184,8 @@ def states_of(found: str | None) -> dict[str, str]:
     (``measure_id || char(31) || possible``, ``char(30)`` between measures)."""
     if found is None:
         return {}
-    return dict(item.split(_UNIT) for item in found.split(_RECORD))
+    parts = iter(found.replace(_UNIT, _RECORD).split(_RECORD))  # id, states, id, states...
+    return dict(zip(parts, parts, strict=True))
 
 
 def measure_fields(measures: list[Any], at: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -273,11 +274,11 @@ def measures_at(
     measures: list[Any],
     at: Mapping[str, str],
     hex_id: str,
-    sources: Sequence[dict[str, Any] | None] | None = None,
+    sources: Sequence[Any] | None = None,
 ) -> list[dict[str, Any]]:
     """The stored measures with a state at the cut (``at``: possible states by measure), in
-    the record's order, as ``measure_json`` with the party fields: ``sources``, each
-    measure's imposition source (a party's), else none."""
+    the record's order, as ``measure_json`` with the party fields: ``sources``, what stands
+    for each measure's imposition source (a party's), else none."""
     result = []
     for index, (measure_id, authority, program, imposed, ended) in enumerate(measures):
         possible = at.get(measure_id)

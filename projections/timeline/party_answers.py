@@ -7,7 +7,9 @@ and party fields, and its measures' possible states at both cuts), with the rule
 (``segments.status_text``): the party's status over all its members' measures, per source
 over each source's measures alone; members, links, measures with their sources, pending
 requests, negotiations, activities and changes merged in the fold's order; conflicts of
-every member's requests against every member's measures.
+every member's requests against every member's measures. ``party_texts`` gives the JSON
+encoded: each link and each source is encoded once and put into the party's text;
+``party_answers`` gives what the csv and table read of it.
 
 A party is left to the fold (absent from the answer) when a member has no rows or no
 registration on record. Property test:
@@ -16,16 +18,19 @@ registration on record. Property test:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from domain.party import Parties
 from domain.status import Status
 from events_log.app import SanctionsApp
 from projections.party_render import source_json
+from projections.stream import Encoded
 from projections.timeline import links as stored_links
 from projections.timeline.all_rows import AllRows, Row
 from projections.timeline.answers import (
+    ENCODE,
     Item,
     Key,
     activity_items,
@@ -64,8 +69,9 @@ class _Member:
         self.hex_id = entity_id.replace("-", "")
         self.name = name
         self.shown = decode_display(display)
-        self.at_start = states_of(at_start)
         self.at_end = states_of(at_end)
+        # the same states at both cuts, mostly: then the same mapping
+        self.at_start = self.at_end if at_start == at_end else states_of(at_start)
         # a member without a registration on record is folded
         self.composable = self.shown["party"][0] is not None
 
@@ -77,29 +83,54 @@ def stored_parties(app: SanctionsApp) -> Parties:
     return stored_links.parties_of(timeline_view(app).select(stored_links.STORED))
 
 
-def party_answers(
-    read: AllRows, made: Callable[[dict[str, Any]], Any] | None = None
-) -> dict[tuple[str, ...], tuple[Key, Any]]:
-    """Each linked party's key and JSON, composed from its members' rows in the read
-    (``all_rows``), its links those the read gives; without them (``read.links`` None),
-    what the csv and table answers read of the JSON (``answers.FIELDS`` and ``members``);
-    or what ``made`` makes of either (the encoded text, say); by its members (as
-    ``Parties.groups`` gives them); none for a party left to the fold. Each party's
-    members are decoded when it is composed, and let go after."""
-    members, links = read.members, read.links
+def party_answers(read: AllRows) -> dict[tuple[str, ...], tuple[Key, dict[str, Any]]]:
+    """Each linked party's key and what the csv and table answers read of its JSON
+    (``answers.FIELDS`` and ``members``), composed from its members' rows in the read
+    (``all_rows``), by its members (as ``Parties.groups`` gives them); none for a party
+    left to the fold. Each party's members are decoded when it is composed."""
+    start, end, bounds = read.start, read.end, read.bounds
+    return {group: party_fields(party, start, end, bounds) for group, party in _composable(read)}
+
+
+def party_texts(read: AllRows) -> dict[tuple[str, ...], tuple[Key, Encoded]]:
+    """Each linked party's key and ``render.entity_json``, encoded as
+    ``json.dumps(..., ensure_ascii=False)`` encodes it, composed from its members' rows
+    and its stored links in the read (``all_rows`` with links), as ``party_answers``."""
+    links = read.links
+    assert links is not None, "a read without links"
     start, end, bounds = read.start, read.end, read.bounds
     found = {}
-    made_sources: dict[Any, dict[str, Any]] = {}  # the JSON of each source, made once
-    for group in read.groups:
-        rows = [_Member(*members[m]) if m in members else None for m in group]  # LINKED's
-        if all(r is not None and r.composable for r in rows):
-            party = [r for r in rows if r is not None]
-            if links is None:
-                key, data = party_fields(party, start, end, bounds)
-            else:
-                key, data = party_data(party, links[group], start, end, bounds, made_sources)
-            found[group] = (key, data if made is None else made(data))
+    sources: dict[tuple[Any, ...], str] = {}  # each measure source's encoded JSON
+    link_sources: dict[str, str] = {}  # each link source's encoded JSON, by stored text
+    for group, party in _composable(read):
+        markers: dict[tuple[Any, ...], int] = {}
+        key, data = party_data(party, start, end, bounds, markers)
+        text = ENCODE(data)
+        for stored, marker in markers.items():
+            made = sources.get(stored)
+            if made is None:
+                made = sources[stored] = ENCODE(dict(zip(_SOURCE_FIELDS, stored, strict=True)))
+            text = text.replace(f'"source": {marker}}}', f'"source": {made}}}')
+        cut = text.rindex(_NO_LINKS)
+        made = ", ".join([_link_text(row, link_sources) for row in links[group]])
+        found[group] = key, Encoded(f'{text[:cut]}, "links": [{made}]{text[cut + _SKIP :]}')
     return found
+
+
+def _composable(read: AllRows) -> Iterator[tuple[tuple[str, ...], list[_Member]]]:
+    """Each party of the read whose members all have rows and a registration on record,
+    with its members' rows decoded (``read.members``, the ``LINKED`` rows)."""
+    members = read.members
+    for group in read.groups:
+        rows = [_Member(*members[m]) if m in members else None for m in group]
+        if all(r is not None and r.composable for r in rows):
+            yield group, [r for r in rows if r is not None]
+
+
+# ``party_data``'s links, empty, as encoded: the party's link texts go in their place (a
+# key's quotes are bare; within a string they are escaped)
+_NO_LINKS = ', "links": [], "sources": '
+_SKIP = len(', "links": []')
 
 
 def _order(member: _Member) -> tuple[str, str]:
@@ -113,25 +144,34 @@ class _Bits:
     source's publisher, else title: ``party_render``'s key), as (measure, entity, index)."""
 
     def __init__(self, members: Sequence[_Member]) -> None:
-        self.kinds: list[int] = []
-        self.windows: list[tuple[int, int]] = []
-        self.at_start: list[int] = []
-        self.at_end: list[int] = []
+        kinds: list[int] = []
+        windows: list[tuple[int, int]] = []
+        at_start: list[int] = []
+        at_end: list[int] = []
         self.grouped: dict[str, list[tuple[str, str, int]]] = {}
+        index = 0
         for member in members:
             shown = member.shown
             _, ends, stored_sources = shown["party"]
+            keys = [stored[1] or stored[0] for stored in stored_sources]  # as _SOURCE_FIELDS
+            starts, stops, hex_id = member.at_start, member.at_end, member.hex_id
             for measure, (ending, low, high, source) in zip(shown["measures"], ends, strict=True):
-                self.kinds.append(ending_bit(ending))
-                self.windows.append((low, high))
-                at_start = member.at_start.get(measure[0])
-                at_end = member.at_end.get(measure[0])
-                self.at_start.append(NOT_IMPOSED_BIT if at_start is None else state_bits(at_start))
-                self.at_end.append(NOT_IMPOSED_BIT if at_end is None else state_bits(at_end))
-                stored = stored_sources[source]  # as _SOURCE_FIELDS
-                key = stored[1] or stored[0]
-                index = len(self.kinds) - 1
-                self.grouped.setdefault(key, []).append((measure[0], member.hex_id, index))
+                measure_id = measure[0]
+                kinds.append(0 if ending is None else ending_bit(ending))
+                windows.append((low, high))
+                found = stops.get(measure_id)
+                bits = NOT_IMPOSED_BIT if found is None else state_bits(found)
+                at_end.append(bits)
+                if starts is not stops:
+                    found = starts.get(measure_id)
+                    bits = NOT_IMPOSED_BIT if found is None else state_bits(found)
+                at_start.append(bits)
+                group = self.grouped.get(keys[source])
+                if group is None:
+                    group = self.grouped[keys[source]] = []
+                group.append((measure_id, hex_id, index))
+                index += 1
+        self.kinds, self.windows, self.at_start, self.at_end = kinds, windows, at_start, at_end
 
     def status(self, start: int, end: int) -> tuple[tuple[str, str], tuple[str, str]]:
         """The party's status and possible statuses at the end, and at the start."""
@@ -206,16 +246,16 @@ def party_fields(
 
 def party_data(
     rows: Sequence[_Member],
-    links: Sequence[Row],
     start: int,
     end: int,
     bounds: tuple[str, str],
-    made_sources: dict[Any, dict[str, Any]] | None = None,
+    markers: dict[tuple[Any, ...], int],
 ) -> tuple[Key, dict[str, Any]]:
-    """A party's key and ``render.entity_json`` of its view, from its members' rows and
-    its stored links (``links.STORED``'s rows; ``made_sources``: the sources' JSON
-    already made, shared between parties)."""
-    known = {} if made_sources is None else made_sources
+    """A party's key and ``render.entity_json`` of its view, from its members' rows, less
+    its links (``[]``) and with a marker for each measure's source: a negative number, by
+    stored source as ``markers`` gives them (filled here). ``party_texts`` puts the links
+    and the sources in: the measure's source is its last key, and only a marker follows a
+    bare ``"source": `` with a number."""
     members = sorted(rows, key=_order)
     first = members[0]
     bits = _Bits(members)
@@ -230,10 +270,10 @@ def party_data(
         _, ends, stored_sources = shown["party"]
         sources = []
         for stored in stored_sources:
-            made = known.get(as_key := tuple(stored))
-            if made is None:
-                made = known[as_key] = dict(zip(_SOURCE_FIELDS, stored, strict=True))
-            sources.append(made)
+            marker = markers.get(as_key := tuple(stored))
+            if marker is None:
+                marker = markers[as_key] = -1 - len(markers)
+            sources.append(marker)
         measures += measures_at(
             shown["measures"], member.at_end, member.hex_id, [sources[e[3]] for e in ends]
         )
@@ -252,15 +292,7 @@ def party_data(
         "negotiations": in_order(negotiations),
         "activities": in_order(activities),
         "members": heads,
-        "links": [
-            {
-                "link_id": link_id,
-                "entity_ids": [a.replace("-", ""), b.replace("-", "")],
-                "reason": reason,
-                "source": _link_source(stored, known),
-            }
-            for a, b, link_id, reason, stored, _ in links
-        ],
+        "links": [],  # the encoded links go here: party_texts
         "sources": [
             {
                 "source": key,
@@ -280,12 +312,22 @@ def party_data(
 _SOURCE_FIELDS = ("title", "publisher", "published", "url")
 
 
-def _link_source(stored: str, known: dict[Any, dict[str, Any]]) -> dict[str, Any]:
-    """A link's source's JSON, from its stored text (made once per text)."""
-    made = known.get(stored)
-    if made is None:
-        made = known[stored] = source_json(stored_links.source_of(stored).as_json())
-    return made
+def _link_text(row: Row, sources: dict[str, str]) -> str:
+    """A stored link (``links.STORED``'s row) as ``party_render.party_json`` writes it,
+    encoded as ``ENCODE`` would encode it (its source's JSON made once per stored text)."""
+    a, b, link_id, reason, stored, _ = row
+    source = sources.get(stored)
+    if source is None:
+        made = source_json(stored_links.source_of(stored).as_json())
+        source = sources[stored] = ENCODE(made)
+    return (
+        f'{{"link_id": {_STRING(link_id)}, '
+        f'"entity_ids": [{_STRING(a.replace("-", ""))}, {_STRING(b.replace("-", ""))}], '
+        f'"reason": {"null" if reason is None else _STRING(reason)}, "source": {source}}}'
+    )
+
+
+_STRING = encode_basestring  # what ENCODE makes of a string
 
 
 def _head(member: _Member) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""A party's answer composed from its members' timeline rows (``timeline.party_answers``)
-is the fold's (``render.entity_json(party_view(...))``): the same JSON text, csv row and
-table lines, on random records with random links and unlinks at random cuts; a party
-whose rows cannot answer is folded, and a timeline of an older layout is rebuilt."""
+"""A party's answer composed from its members' timeline rows (``timeline.party_texts``;
+``party_answers`` for the csv and table) is the fold's (``render.entity_json`` of its
+``party_view``): the same JSON text, csv row and table lines, on random records with
+random links and unlinks at random cuts; a party whose rows cannot answer is folded, and
+a timeline of an older layout is rebuilt."""
 
 from __future__ import annotations
 
@@ -151,13 +152,14 @@ def assert_composed_is_folded(app: SanctionsApp, as_of: DateInterval) -> int:
     """Every linked party's answer from the rows is the fold's: JSON text, csv, table.
     Returns how many parties were compared."""
     known = parties.known_parties(app, Horizon())
-    composed = timeline.party_answers(_all_rows(app, as_of, with_links=True))
+    composed = timeline.party_texts(_all_rows(app, as_of, with_links=True))
     read = timeline.party_answers(_all_rows(app, as_of, with_links=False))
     assert set(composed) == set(read) == set(known.groups())
-    for group, (key, data) in composed.items():
+    for group, (key, text) in composed.items():
         view = parties.party_view(parties.party_of(app, group, known, Horizon()), as_of)
         assert key == (view.record.name.casefold(), view.record.entity_id)
-        assert ENCODE(data) == ENCODE(render.entity_json(view))
+        assert text.text == ENCODE(render.entity_json(view))
+        data = json.loads(text.text)
         # what the csv and table read: the JSON's fields, the same lines as the view's
         read_key, fields = read[group]
         assert read_key == key
