@@ -313,7 +313,7 @@ _SOURCE_FIELDS = ("title", "publisher", "published", "url")
 
 
 def _link_text(row: Row, sources: dict[str, str]) -> str:
-    """A stored link (``links.STORED``'s row) as ``party_render.party_json`` writes it,
+    """A stored link (``links.STORED``'s row) as ``party_render.extend_entity_json`` writes it,
     encoded as ``ENCODE`` would encode it (its source's JSON made once per stored text)."""
     a, b, link_id, reason, stored, _ = row
     source = sources.get(stored)
