@@ -114,7 +114,7 @@ _CHANGED = (
     "SELECT e.entity_id FROM timeline_entities e "
     "JOIN timeline_status a ON a.entity_id = e.entity_id AND a.cut_from <= ? AND a.cut_until > ? "
     "JOIN timeline_status b ON b.entity_id = e.entity_id AND b.cut_from <= ? AND b.cut_until > ? "
-    "WHERE a.possible <> b.possible ORDER BY casefold(e.name), e.entity_id"
+    "WHERE a.possible <> b.possible ORDER BY e.sort_key, e.entity_id"
 )
 
 
@@ -126,7 +126,7 @@ def views(app: SanctionsApp, as_of: DateInterval) -> list[EntityView]:
 def iter_views(app: SanctionsApp, as_of: DateInterval) -> Generator[EntityView, None, None]:
     """``views`` one by one, in the same order, without holding them all.
 
-    On SQLite one query, sorted by the database (``casefold`` as an SQL function), gives
+    On SQLite one query, sorted by the database (the stored ``sort_key``), gives
     each entity's head with its status and states at both cuts. Elsewhere the heads are
     sorted here and the status and state rows held by entity.
     """
@@ -180,7 +180,7 @@ SORTED_VIEWS = (
     " WHERE t.entity_id = e.entity_id AND t.cut_from <= ? AND t.cut_until > ?), "
     "(SELECT json_group_array(json_array(t.measure_id, t.possible)) FROM timeline_states t "
     " WHERE t.entity_id = e.entity_id AND t.cut_from <= ? AND t.cut_until > ?) "
-    "FROM timeline_entities e ORDER BY casefold(e.name), e.first_position"
+    "FROM timeline_entities e ORDER BY e.sort_key, e.first_position"
 )
 
 

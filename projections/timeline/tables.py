@@ -303,13 +303,11 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
         params: Sequence[Any] = (),
         first: Sequence[tuple[str, Sequence[Any]]] = (),
     ) -> Iterator[Any]:
-        """``iterate`` with ``casefold(text)`` (Python's ``str.casefold``) as an SQL function,
-        for sorting by name in the database as the fold's answers are sorted. With
-        ``first`` statements, the first item is the list of their rows (a list each), read
-        in the same transaction (the same state of the tables) before the statement's."""
+        """``iterate`` for a query sorted by name as the fold's answers are sorted (by the
+        stored ``sort_key``: the name as ``str.casefold`` makes it). With ``first``
+        statements, the first item is the list of their rows (a list each), read in the
+        same transaction (the same state of the tables) before the statement's."""
         with self._transaction(commit=False) as cursor:
-            plain = cast(SQLiteCursor, cursor).sqlite_cursor
-            plain.connection.create_function("casefold", 1, str.casefold, deterministic=True)
             if first:
                 yield [self._fetch(cursor, sql, values) for sql, values in first]
             yield from self._iterate(cursor, statement, params, 2_000)
