@@ -8,13 +8,12 @@ marks it initialised (loaded with the bundled dataset, or made empty on purpose)
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,6 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 from eventsourcing.persistence import InfrastructureFactory, PersistenceError
-from eventsourcing.utils import register_topic, retry
 
 from domain.errors import DomainError
 
@@ -31,7 +29,7 @@ from domain.errors import DomainError
 # (SanctionsApp.name), for SQLite always the same.
 EVENTS_TABLES = {"postgresql": "sanctions_events", "sqlite": "stored_events"}
 META_TABLE = "sanctions_store_meta"
-POSTGRES_RECORDER_TOPIC = "events_log.store:PostgresStoreRecorder"
+POSTGRES_RECORDER_TOPIC = "events_log.postgres_recorder:PostgresStoreRecorder"
 
 # Runs one SQL statement ("{}" marks a parameter) and returns its rows.
 Query = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
@@ -119,7 +117,7 @@ def _postgres(url: str) -> StoreConfig:
         msg = "store URL must look like postgresql://user:password@host:port/dbname"
         raise StoreError(msg)
     user = unquote(parts.username or "")
-    _register_postgres_recorder()
+    _postgres_recorder()
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER_TOPIC,
@@ -134,11 +132,11 @@ def _postgres(url: str) -> StoreConfig:
         "POSTGRES_LOCK_TIMEOUT": "30",
     }
     return StoreConfig(
-        kind="postgresql", env=env, display=_postgres_display(user, parts.hostname, port, dbname)
+        kind="postgresql", env=env, display=postgres_display(user, parts.hostname, port, dbname)
     )
 
 
-def _postgres_display(user: str, host: str, port: int | str, dbname: str) -> str:
+def postgres_display(user: str, host: str, port: int | str, dbname: str) -> str:
     """The URL without its password, safe to show."""
     return f"postgresql://{user + '@' if user else ''}{host}:{port}/{dbname}"
 
@@ -231,7 +229,7 @@ def _sqlite_query(config: StoreConfig, failing: str) -> Iterator[Query]:
 
             yield query
     except sqlite3.Error as error:
-        raise _store_error(config.display, failing, error) from None
+        raise store_error(config.display, failing, error) from None
 
 
 @contextmanager
@@ -261,7 +259,7 @@ def _postgres_query(config: StoreConfig, failing: str) -> Iterator[Query]:
 
             yield query
     except psycopg.Error as error:
-        raise _store_error(config.display, failing, error, env["POSTGRES_PASSWORD"]) from None
+        raise store_error(config.display, failing, error, env["POSTGRES_PASSWORD"]) from None
 
 
 # -- writers take turns -------------------------------------------------------------------
@@ -354,10 +352,10 @@ def translate_errors(config: StoreConfig) -> Iterator[None]:
         raise
     except (PersistenceError, sqlite3.Error) as error:
         password = config.env.get("POSTGRES_PASSWORD", "")
-        raise _store_error(config.display, "cannot be used", error, password) from None
+        raise store_error(config.display, "cannot be used", error, password) from None
 
 
-def _store_error(
+def store_error(
     display: str,
     failing: str,
     error: BaseException,
@@ -385,103 +383,18 @@ def is_read_only(error: BaseException) -> bool:
 def store_failure(config: StoreConfig, error: BaseException) -> StoreError:
     """A failure of the persistence library while a command used the store, as one line."""
     password = config.env.get("POSTGRES_PASSWORD", "")
-    return _store_error(config.display, "cannot be used", error, password)
+    return store_error(config.display, "cannot be used", error, password)
 
 
-@functools.cache
-def _register_postgres_recorder() -> None:
-    """Make POSTGRES_RECORDER_TOPIC name the library's PostgreSQL recorder, whose errors
-    become StoreError except those a retry can cure (a version conflict, a lock timeout).
-
-    Imported here, not at the top, so that SQLite stores work without psycopg and libpq.
-    """
+def _postgres_recorder() -> None:
+    """Load our PostgreSQL recorder (``events_log.postgres_recorder``), which
+    ``POSTGRES_RECORDER_TOPIC`` names. Imported here, not at the top, so that SQLite stores
+    work without psycopg and libpq."""
     try:
-        import psycopg
-        from eventsourcing.persistence import (
-            IntegrityError,
-            InterfaceError,
-            OperationalError,
-            StoredEvent,
-        )
-        from eventsourcing.postgres import PostgresApplicationRecorder
+        import events_log.postgres_recorder  # noqa: F401
     except ImportError as error:
         msg = (
             f"PostgreSQL stores need psycopg and libpq ({error}): "
             "pip install 'sanctions-tracker[postgres]'"
         )
         raise StoreError(msg) from None
-
-    retryable = (psycopg.errors.LockNotAvailable, psycopg.errors.TransactionRollback)
-
-    class PostgresStoreRecorder(PostgresApplicationRecorder):
-        """The library's recorder; it reports what goes wrong as StoreError."""
-
-        def _error(self, error: Exception) -> StoreError:
-            kwargs = self.datastore.pool.kwargs
-            info: Mapping[str, Any] = kwargs if isinstance(kwargs, dict) else {}
-            display = _postgres_display(
-                str(info.get("user", "")),
-                str(info.get("host", "")),
-                str(info.get("port", "")),
-                str(info.get("dbname", "")),
-            )
-            password = str(info.get("password", ""))
-            return _store_error(display, "cannot be used", error, password, StoreFailedError)
-
-        def create_table(self) -> None:
-            try:
-                super().create_table()
-            except PersistenceError as error:
-                raise self._error(error) from None
-
-        def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-            try:
-                return self._insert_in_one_transaction(stored_events, **kwargs)
-            except IntegrityError:
-                raise  # a version conflict: the application reads again and retries
-            except OperationalError as error:
-                if isinstance(error.__cause__, retryable):
-                    raise  # a lock timeout, deadlock or serialization failure: retried too
-                raise self._error(error) from None
-            except PersistenceError as error:
-                raise self._error(error) from None
-
-        @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-        def _insert_in_one_transaction(
-            self, stored_events: Sequence[StoredEvent], **kwargs: Any
-        ) -> Sequence[int] | None:
-            """The library's insert (lock the table, notify, insert returning the positions),
-            without its pipeline. In the pipeline, the lock's error (a role that may not
-            write) can reach us only as "pipeline aborted", depending on when the server's
-            answers arrive; one statement at a time, it is always the server's own words.
-            """
-            if not stored_events:
-                return None
-            with (
-                self.datastore.get_connection() as connection,
-                connection.transaction(),
-                connection.cursor() as cursor,
-            ):
-                self._insert_stored_events(cursor, stored_events, **kwargs)
-                return self._fetch_ids_after_insert_events(cursor, stored_events, **kwargs)
-
-        def select_events(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().select_events(*args, **kwargs)
-            except PersistenceError as error:
-                raise self._error(error) from None
-
-        def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().select_notifications(*args, **kwargs)
-            except PersistenceError as error:
-                raise self._error(error) from None
-
-        def max_notification_id(self) -> int | None:
-            try:
-                position: int | None = super().max_notification_id()
-            except PersistenceError as error:
-                raise self._error(error) from None
-            return position
-
-    register_topic(POSTGRES_RECORDER_TOPIC, PostgresStoreRecorder)

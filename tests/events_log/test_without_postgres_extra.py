@@ -32,3 +32,23 @@ def test_a_new_sqlite_store_answers_without_psycopg(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "China North Industries Corp." in done.stdout
     assert "lapsed" in done.stdout
+
+
+def test_a_postgresql_store_without_psycopg_is_one_line_naming_the_extra(tmp_path: Path) -> None:
+    url = "postgresql://someone@localhost:1/nothing"
+
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode != 0
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: PostgreSQL stores need psycopg and libpq (")
+    assert "pip install 'sanctions-tracker[postgres]'" in lines[0]
