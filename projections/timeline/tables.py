@@ -397,36 +397,8 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
 
 
 def postgres_view_class() -> type[TimelineView]:
-    """The PostgreSQL view (imported only when a PostgreSQL store is used)."""
-    from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-    from psycopg.sql import SQL, Identifier
-
-    class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
-        mark = "%s"
-        blob = "BYTEA"
-
-        def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
-            super().__init__(datastore, **kwargs)
-            for statement in self.table_statements():
-                self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
-
-        def create_table(self) -> None:
-            super().create_table()
-            self.ensure_layout(SanctionsApp.name)  # also for the library's runner
-
-        def _transaction(self, *, commit: bool) -> Any:
-            return self.datastore.transaction(commit=commit)
-
-        def _write_tracking(self, cursor: Any, tracking: Tracking) -> None:
-            self._insert_tracking(cursor, tracking)
-
-        def _delete_tracking(self, cursor: Any, application_name: str) -> None:
-            cursor.execute(
-                SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
-                    Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
-                ),
-                (application_name,),
-            )
+    """The PostgreSQL view (``postgres_view``: imported only for a PostgreSQL store)."""
+    from projections.timeline.postgres_view import PostgresTimelineView
 
     return PostgresTimelineView
 
@@ -462,6 +434,3 @@ def timeline_view(app: SanctionsApp) -> TimelineView:
         raise StoreError(msg) from None
     _VIEWS[app] = view
     return view
-
-
-# -- the projection -----------------------------------------------------------------------
