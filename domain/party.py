@@ -46,15 +46,23 @@ def pair(a: str, b: str) -> tuple[str, str]:
 def join(party: dict[str, set[str]], a: str, b: str) -> None:
     """Put ``a`` and ``b`` in one party (``party``: each linked entity's party, the one set
     its members share): the smaller party into the larger."""
-    party_a = party.get(a) or {a}
-    party_b = party.get(b) or {b}
-    if party_a is party_b:
-        return
-    if len(party_a) < len(party_b):
-        party_a, party_b = party_b, party_a
-    party_a |= party_b
-    for member in party_a:
-        party[member] = party_a
+    party_a = party.get(a)
+    party_b = party.get(b)
+    if party_a is None:
+        if party_b is None:
+            party[a] = party[b] = {a, b}
+        else:
+            party_b.add(a)
+            party[a] = party_b
+    elif party_b is None:
+        party_a.add(b)
+        party[b] = party_a
+    elif party_a is not party_b:
+        if len(party_a) < len(party_b):
+            party_a, party_b = party_b, party_a
+        party_a |= party_b
+        for member in party_b:
+            party[member] = party_a
 
 
 def groups_of(party: Mapping[str, set[str]]) -> list[tuple[str, ...]]:

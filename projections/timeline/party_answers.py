@@ -48,9 +48,10 @@ from projections.timeline.answers import (
 from projections.timeline.display import decode_display
 from projections.timeline.projection import catch_up
 from projections.timeline.segments import (
+    BITS_OF_TEXT,
     NOT_IMPOSED_BIT,
     SEPARATOR,
-    ending_bit,
+    STATE_AFTER_BIT,
     state_bits,
     status_text,
 )
@@ -61,6 +62,8 @@ _UNCERTAIN = Status.UNCERTAIN.value
 
 class _Member:
     """One member's stored head and display, and its measures' possible states."""
+
+    __slots__ = ("at_end", "at_start", "composable", "entity_id", "hex_id", "name", "shown")
 
     def __init__(
         self, entity_id: str, name: str, display: bytes, at_start: str | None, at_end: str | None
@@ -105,15 +108,23 @@ def party_texts(read: AllRows) -> dict[tuple[str, ...], tuple[Key, Encoded]]:
     for group, party in _composable(read):
         markers: dict[tuple[Any, ...], int] = {}
         key, data = party_data(party, start, end, bounds, markers)
-        text = ENCODE(data)
-        for stored, marker in markers.items():
-            made = sources.get(stored)
-            if made is None:
-                made = sources[stored] = ENCODE(dict(zip(_SOURCE_FIELDS, stored, strict=True)))
-            text = text.replace(f'"source": {marker}}}', f'"source": {made}}}')
-        cut = text.rindex(_NO_LINKS)
-        made = ", ".join([_link_text(row, link_sources) for row in links[group]])
-        found[group] = key, Encoded(f'{text[:cut]}, "links": [{made}]{text[cut + _SKIP :]}')
+        made = []  # each marker's source, encoded
+        for stored in markers:
+            source = sources.get(stored)
+            if source is None:
+                source = sources[stored] = ENCODE(dict(zip(_SOURCE_FIELDS, stored, strict=True)))
+            made.append(source)
+        # one pass: a marker is ``-1 - index``, so its piece starts with ``index + 1`` and ``}``
+        pieces = ENCODE(data).split(_MARKER)
+        texts = [pieces[0]]
+        for piece in pieces[1:]:
+            cut = piece.index("}")
+            texts += ['"source": ', made[int(piece[:cut]) - 1], piece[cut:]]
+        last = texts[-1]
+        cut = last.rindex(_NO_LINKS)
+        link_texts = ", ".join([_link_text(row, link_sources) for row in links[group]])
+        texts[-1:] = [last[:cut], ', "links": [', link_texts, "]", last[cut + _SKIP :]]
+        found[group] = key, Encoded("".join(texts))
     return found
 
 
@@ -131,6 +142,7 @@ def _composable(read: AllRows) -> Iterator[tuple[tuple[str, ...], list[_Member]]
 # key's quotes are bare; within a string they are escaped)
 _NO_LINKS = ', "links": [], "sources": '
 _SKIP = len(', "links": []')
+_MARKER = '"source": -'  # and a marker's number: no other ``source`` is a bare number
 
 
 def _order(member: _Member) -> tuple[str, str]:
@@ -139,16 +151,19 @@ def _order(member: _Member) -> tuple[str, str]:
 
 
 class _Bits:
-    """Every measure of a party's members, in order: its ending's kind, its window, its
-    possible states at both cuts as bit sets; and the measures of each source (by the
-    source's publisher, else title: ``party_render``'s key), as (measure, entity, index)."""
+    """Every measure of a party's members, in order: its id and entity, its ending's kind,
+    its window, its possible states at both cuts as bit sets; and the measures of each
+    source (by the source's publisher, else title: ``party_render``'s key), as indices."""
 
     def __init__(self, members: Sequence[_Member]) -> None:
+        ids: list[str] = []
+        owners: list[str] = []
         kinds: list[int] = []
         windows: list[tuple[int, int]] = []
         at_start: list[int] = []
         at_end: list[int] = []
-        self.grouped: dict[str, list[tuple[str, str, int]]] = {}
+        grouped: dict[str, list[int]] = {}
+        after, known = STATE_AFTER_BIT, BITS_OF_TEXT
         index = 0
         for member in members:
             shown = member.shown
@@ -157,37 +172,42 @@ class _Bits:
             starts, stops, hex_id = member.at_start, member.at_end, member.hex_id
             for measure, (ending, low, high, source) in zip(shown["measures"], ends, strict=True):
                 measure_id = measure[0]
-                kinds.append(0 if ending is None else ending_bit(ending))
+                ids.append(measure_id)
+                owners.append(hex_id)
+                kinds.append(0 if ending is None else after[ending])
                 windows.append((low, high))
+                # a text names one state at least: its bits are never 0
                 found = stops.get(measure_id)
-                bits = NOT_IMPOSED_BIT if found is None else state_bits(found)
+                bits = NOT_IMPOSED_BIT if found is None else known.get(found) or state_bits(found)
                 at_end.append(bits)
                 if starts is not stops:
                     found = starts.get(measure_id)
-                    bits = NOT_IMPOSED_BIT if found is None else state_bits(found)
+                    bits = (
+                        NOT_IMPOSED_BIT if found is None else known.get(found) or state_bits(found)
+                    )
                 at_start.append(bits)
-                group = self.grouped.get(keys[source])
+                group = grouped.get(keys[source])
                 if group is None:
-                    group = self.grouped[keys[source]] = []
-                group.append((measure_id, hex_id, index))
+                    group = grouped[keys[source]] = []
+                group.append(index)
                 index += 1
+        self.ids, self.owners, self.grouped = ids, owners, grouped
         self.kinds, self.windows, self.at_start, self.at_end = kinds, windows, at_start, at_end
 
     def status(self, start: int, end: int) -> tuple[tuple[str, str], tuple[str, str]]:
         """The party's status and possible statuses at the end, and at the start."""
-        return (
-            status_text(self.at_end, self.kinds, self.windows, end),
-            status_text(self.at_start, self.kinds, self.windows, start),
-        )
+        at_end = status_text(self.at_end, self.kinds, self.windows, end)
+        if not any(self.kinds) and self.at_start == self.at_end:
+            return at_end, at_end  # the cut counts only through an ending's window
+        return at_end, status_text(self.at_start, self.kinds, self.windows, start)
 
     def by_source(self, end: int, overall: tuple[str, str]) -> list[tuple[str, str, str]]:
         """Each source's key, status and possible statuses at the end, over its measures."""
         found = []
-        for key, items in self.grouped.items():
-            if len(items) == len(self.kinds):  # one source for every measure: the party's
+        for key, alone in self.grouped.items():
+            if len(alone) == len(self.kinds):  # one source for every measure: the party's
                 found.append((key, *overall))
                 continue
-            alone = [i for _, _, i in items]
             word, words = status_text(
                 [self.at_end[i] for i in alone],
                 [self.kinds[i] for i in alone],
@@ -196,6 +216,20 @@ class _Bits:
             )
             found.append((key, word, words))
         return found
+
+    def source_json(self, key: str, word: str, words: str) -> dict[str, Any]:
+        """A source's entry in the party's ``sources``: its status and its measures."""
+        alone = self.grouped[key]
+        every = len(alone) == len(self.ids)
+        return {
+            "source": key,
+            "status": word,
+            "possible_statuses": words.split(SEPARATOR),
+            "measure_ids": self.ids if every else [self.ids[i] for i in alone],
+            "entity_ids": list(
+                dict.fromkeys(self.owners if every else [self.owners[i] for i in alone])
+            ),
+        }
 
 
 def _disagree(by_source: Sequence[tuple[str, str, str]]) -> bool:
@@ -293,16 +327,7 @@ def party_data(
         "activities": in_order(activities),
         "members": heads,
         "links": [],  # the encoded links go here: party_texts
-        "sources": [
-            {
-                "source": key,
-                "status": word,
-                "possible_statuses": words.split(SEPARATOR),
-                "measure_ids": [m for m, _, _ in bits.grouped[key]],
-                "entity_ids": list(dict.fromkeys(e for _, e, _ in bits.grouped[key])),
-            }
-            for key, word, words in by_source
-        ],
+        "sources": [bits.source_json(*source) for source in by_source],
         "disagreement": _disagree(by_source),
         "conflicts": _conflicts(members),
     }
