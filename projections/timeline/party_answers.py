@@ -48,10 +48,9 @@ from projections.timeline.answers import (
 from projections.timeline.display import decode_display
 from projections.timeline.projection import catch_up
 from projections.timeline.segments import (
-    BITS_OF_TEXT,
     NOT_IMPOSED_BIT,
     SEPARATOR,
-    STATE_AFTER_BIT,
+    ending_bit,
     state_bits,
     status_text,
 )
@@ -163,7 +162,6 @@ class _Bits:
         at_start: list[int] = []
         at_end: list[int] = []
         grouped: dict[str, list[int]] = {}
-        after, known = STATE_AFTER_BIT, BITS_OF_TEXT
         index = 0
         for member in members:
             shown = member.shown
@@ -174,17 +172,14 @@ class _Bits:
                 measure_id = measure[0]
                 ids.append(measure_id)
                 owners.append(hex_id)
-                kinds.append(0 if ending is None else after[ending])
+                kinds.append(ending_bit(ending))
                 windows.append((low, high))
-                # a text names one state at least: its bits are never 0
                 found = stops.get(measure_id)
-                bits = NOT_IMPOSED_BIT if found is None else known.get(found) or state_bits(found)
+                bits = NOT_IMPOSED_BIT if found is None else state_bits(found)
                 at_end.append(bits)
                 if starts is not stops:
                     found = starts.get(measure_id)
-                    bits = (
-                        NOT_IMPOSED_BIT if found is None else known.get(found) or state_bits(found)
-                    )
+                    bits = NOT_IMPOSED_BIT if found is None else state_bits(found)
                 at_start.append(bits)
                 group = grouped.get(keys[source])
                 if group is None:

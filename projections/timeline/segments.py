@@ -219,7 +219,6 @@ def _statuses_at(
 
 
 NOT_IMPOSED_BIT = _NOT_IMPOSED_BIT
-STATE_AFTER_BIT = _STATE_AFTER_BIT  # an ending type's state, as a bit
 _BIT_OF_STATE = {state.value: bit for state, bit in _STATE_BIT.items()}
 
 
@@ -235,7 +234,11 @@ def state_bits(possible: str) -> int:
 
 
 _BITS_OF_TEXT: dict[str, int] = {}
-BITS_OF_TEXT = _BITS_OF_TEXT  # ``state_bits`` of the texts met so far
+
+
+def ending_bit(ending_type: str | None) -> int:
+    """The state a measure's ending leads to, as a bit (0 without an ending)."""
+    return 0 if ending_type is None else _STATE_AFTER_BIT[ending_type]
 
 
 def status_text(
