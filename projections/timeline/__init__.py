@@ -21,10 +21,13 @@ The modules, one idea each:
 ``bulk``        a long backlog projected in key order, in a process pool (SQLite)
 ``apart``       following the log from a second process during an import
 ``queries``     every entity's status or view over an as-of period
-``all_rows``    one read of the tables for an all-entity answer: links, then rows
+``all_rows``    one read of the tables for an all-entity answer: parties, then rows
 ``answers``     every entity's JSON answer straight from the rows
 ``links``       the links in force, kept for the all-entity answers
-``party_answers`` every linked party's JSON answer (or its fields) from its members' rows
+``party_rows``  each linked party's rows (members, status, sources, links), made of
+                its members' rows and the links in force, remade on every write
+``party_answers`` every linked party's JSON answer (or its fields) from its rows and
+                its members' rows
 
 Views that filter the log (``--recorded-by``, ``--reported-by``) are not materialised:
 they keep using the fold.

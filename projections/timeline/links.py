@@ -15,9 +15,8 @@ every write of an entity's row computes it (``is_linked``), and every write here
 it for the pair's entities (``write``, ``unlink_all``), so the all-entity answers tell the
 entities of a party from the others by a column, in the same read as the rest.
 
-``stored_parties`` makes the parties of the rows, their links in the order they were made;
-``PAIRS`` reads only the pairs, for ``domain.party.pair_groups``: which entities are one
-party, what the csv and table answers need.
+``parties_of`` makes the parties of the rows, their links in the order they were made
+(``party_answers.stored_parties``); ``party_rows`` keeps each party's rows of them.
 Property test: they are the parties of the link events
 (``tests/projections/test_party_answers.py``).
 """
@@ -72,6 +71,11 @@ def is_linked(mark: str) -> str:
     )
 
 
+def pair_of(event: Recorded) -> tuple[str, str]:
+    """The pair of entities a link or unlink half names, in the stored order."""
+    return pair(event.entity_id, str(event.get("other_id")))
+
+
 def write(cursor: Any, mark: str, events: Sequence[Recorded]) -> None:
     """Apply these link and unlink halves, in order, to the stored links, and mark their
     entities' rows as linked or not."""
@@ -79,7 +83,7 @@ def write(cursor: Any, mark: str, events: Sequence[Recorded]) -> None:
     named: set[str] = set()  # named by a link of these events
     unnamed: set[str] = set()  # of a pair unlinked: named by another link, or not
     for event in events:
-        a, b = pair(event.entity_id, str(event.get("other_id")))
+        a, b = pair_of(event)
         link_id = str(event.get("link_id"))
         if event.type == ENTITIES_LINKED:
             named.update((a, b))
@@ -146,6 +150,3 @@ def parties_of(rows: Sequence[tuple[Any, ...]]) -> Parties:
             source = sources[stored] = source_of(stored)
         links.append(Link(link_id, (a, b), reason, source, datetime.fromisoformat(recorded_at)))
     return Parties.of_links(links)
-
-
-PAIRS = f"SELECT entity_a, entity_b FROM {TABLE}"

@@ -11,6 +11,8 @@
                        is not imposed yet are left out
 ``timeline_links``     the links in force, a row per pair linked directly (``links``)
                        (indexed by its second entity too)
+``timeline_part...``   each linked party's members, sources, links and status, made of
+                       the rows above (``party_rows``; SQLite: the answers read there)
 
 The library's tracking recorders keep the position (``SQLiteTrackingRecorder``,
 ``PostgresTrackingRecorder``); its upsert refuses to go backwards, so of two processes
@@ -31,7 +33,7 @@ from domain.record import Recorded
 from events_log.app import SanctionsApp
 from events_log.schema import create_tables, version_of
 from events_log.store import META_TABLE, StoreError, is_read_only
-from projections.timeline import links
+from projections.timeline import links, party_rows
 from projections.timeline.display import DISPLAY_FORMAT, FIELDS
 from projections.timeline.segments import EntityRows
 
@@ -44,7 +46,7 @@ ORDER = (
     "CREATE INDEX IF NOT EXISTS timeline_entities_order "
     "ON timeline_entities (linked, sort_key, first_position)"
 )
-_TABLES = (*_ROWS, links.TABLE)
+_TABLES = (*_ROWS, links.TABLE, *party_rows.COLUMNS)
 _COLUMNS = {
     "timeline_entities": (
         "entity_id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, "
@@ -62,6 +64,7 @@ _COLUMNS = {
     ),
     links.TABLE: links.COLUMNS,
 }
+_PARTY_COLUMNS = party_rows.COLUMNS  # SQLite's alone (``keeps_parties``)
 
 
 class TimelineView(TrackingRecorder, ABC):
@@ -70,10 +73,12 @@ class TimelineView(TrackingRecorder, ABC):
     mark: ClassVar[str] = "?"  # the driver's parameter placeholder
     without_rowid: ClassVar[str] = ""
     blob: ClassVar[str] = "BLOB"  # the driver's type for bytes
+    keeps_parties: ClassVar[bool] = False  # whether the parties' rows are kept here
 
     def create_statements(self) -> list[str]:
         """The tables' statements, then their indexes'."""
-        return [*self.table_statements(), ORDER, links.INDEX]
+        parties = [party_rows.INDEX] if self.keeps_parties else []
+        return [*self.table_statements(), ORDER, links.INDEX, *parties]
 
     def table_statements(self) -> list[str]:
         """The tables' statements alone, for the library's ``create_table``: run on tables
@@ -94,7 +99,8 @@ class TimelineView(TrackingRecorder, ABC):
         )
 
     def columns(self) -> dict[str, str]:
-        return {table: columns.format(blob=self.blob) for table, columns in _COLUMNS.items()}
+        every = {**_COLUMNS, **_PARTY_COLUMNS} if self.keeps_parties else _COLUMNS
+        return {table: columns.format(blob=self.blob) for table, columns in every.items()}
 
     def layout(self) -> str:
         """The tables' version: a digest of their statements, the display's format and fields.
@@ -204,6 +210,10 @@ class TimelineView(TrackingRecorder, ABC):
                 f"INSERT INTO timeline_states VALUES ({m}, {m}, {m}, {m}, {m}, {m})", states
             )
             links.write(cursor, m, link_events)
+            if self.keeps_parties:
+                named = [e for event in link_events for e in links.pair_of(event)]
+                seeds = [r.entity_id for r in rows] + list(gone) + named
+                party_rows.update(self._fetch, cursor, m, seeds)
             self._write_tracking(cursor, tracking)
 
     def first_positions(self, entity_ids: Sequence[str]) -> dict[str, int]:
@@ -265,6 +275,7 @@ class _OvertakenError(Exception):
 
 class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
     without_rowid = " WITHOUT ROWID"
+    keeps_parties = True
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.table_statements()]
@@ -358,6 +369,10 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
                 if (self._max_tracking_id(application_name, cursor) or 0) > until:
                     raise _OvertakenError
                 self._insert_rows(cursor, rows, first_positions)
+                seeds = list(entity_ids)
+                if span is not None:  # and the linked entities whose rows went with it
+                    seeds += [r[0] for r in self._fetch(cursor, party_rows.IN_SPAN, span[::2])]
+                party_rows.update(self._fetch, cursor, "?", seeds)
         except _OvertakenError:
             return False
         return True
@@ -372,7 +387,10 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             with self._transaction(commit=True) as cursor:
                 if whole:  # a write first, as in ``replace_entities``
                     links.unlink_all(cursor)
+                    party_rows.clear(cursor)
                 links.write(cursor, "?", events)
+                named = [e for event in events for e in links.pair_of(event)]
+                party_rows.update(self._fetch, cursor, "?", named)
                 if (self._max_tracking_id(application_name, cursor) or 0) > until:
                     raise _OvertakenError
         except _OvertakenError:

@@ -27,6 +27,7 @@ from events_log.links import link, unlink
 from events_log.links import parties as logged_parties
 from events_log.store import META_TABLE, resolve_store
 from projections import json_tables, parties, render, timeline
+from projections.timeline import party_rows
 from projections.timeline.display import decode_display
 from projections.timeline.tables import LAYOUT_MARKER
 from projections.views import Horizon
@@ -205,6 +206,30 @@ def assert_stored_links_are_logged(app: SanctionsApp) -> None:
         # the entities marked linked, read first, are those a link in force names
         assert set(read.members) == logged.linked()
         assert not {row[0] for row in read.alone} & logged.linked()
+    assert_party_rows_are_made_anew(app)
+
+
+def assert_party_rows_are_made_anew(app: SanctionsApp) -> None:
+    """The parties' rows kept are those made anew of the stored rows and links: every
+    write that changed a member's rows or links remade its party's."""
+    with sqlite3.connect(app.store.env["SQLITE_DBNAME"]) as connection:
+        kept = {t: sorted(connection.execute(f"SELECT * FROM {t}")) for t in party_rows.COLUMNS}
+        linked = [
+            row[0]
+            for row in connection.execute(
+                "SELECT entity_a FROM timeline_links UNION SELECT entity_b FROM timeline_links"
+            )
+        ]
+        party_rows.clear(connection)
+        party_rows.update(_fetch, connection, "?", linked)
+        made = {t: sorted(connection.execute(f"SELECT * FROM {t}")) for t in party_rows.COLUMNS}
+        connection.rollback()
+    assert kept == made
+    assert len(kept[party_rows.MEMBERS]) == len(linked)
+
+
+def _fetch(cursor: Any, statement: str, values: Any) -> list[tuple[Any, ...]]:
+    return list(cursor.execute(statement, values).fetchall())
 
 
 def assert_answers_are_folded(app: SanctionsApp, as_of: DateInterval) -> None:
