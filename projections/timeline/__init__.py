@@ -17,6 +17,7 @@ The modules, one idea each:
 ``display``     what the status output shows besides states, as stored JSON
 ``decode``      stored events as the projection reads them, log pages
 ``tables``      the tables and their SQL, with the tracked position
+``sqlite_view``, ``postgres_view``  the tables in each kind of store
 ``projection``  the projection, catch-up after writes and before reads, rebuild
 ``bulk``        a long backlog projected in key order, in a process pool (SQLite)
 ``apart``       following the log from a second process during an import

@@ -25,7 +25,8 @@ from events_log.app import SanctionsApp
 from projections.timeline import party_rows
 from projections.timeline.projection import catch_up
 from projections.timeline.queries import iso_bounds
-from projections.timeline.tables import SQLiteTimelineView, timeline_view
+from projections.timeline.sqlite_view import SQLiteTimelineView
+from projections.timeline.tables import timeline_view
 from projections.views import as_of_bounds
 
 _STATUS_AT = (

@@ -38,7 +38,8 @@ from events_log.links import link_events
 from events_log.store import StoreConfig
 from projections.timeline.decode import decode_entry, uuid_text
 from projections.timeline.segments import EntityRows, rows_of
-from projections.timeline.tables import SQLiteTimelineView, timeline_view
+from projections.timeline.sqlite_view import SQLiteTimelineView
+from projections.timeline.tables import timeline_view
 
 BULK_BACKLOG = 50_000  # a backlog this long, and at least 1/BULK_SHARE of the log, is
 BULK_SHARE = 4  # projected in key order (SQLite)

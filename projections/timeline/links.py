@@ -8,7 +8,7 @@ linked already; an unlink event removes the pair's row if it withdraws that very
 Both halves of a link or unlink come by; the second changes nothing more. The rows are
 written in the same transaction as the entities' rows and the tracked position
 (``tables.TimelineView.replace``); a backlog projected in key order replays its link
-events after its entities (``tables.SQLiteTimelineView.replace_links``).
+events after its entities (``sqlite_view.SQLiteTimelineView.replace_links``).
 
 Each entity's row in ``timeline_entities`` says whether a row here names it (``linked``):
 every write of an entity's row computes it (``is_linked``), and every write here recomputes

@@ -40,9 +40,9 @@ from projections.timeline import bulk, links
 from projections.timeline.bulk import WORKERS, in_key_order, project_in_key_order
 from projections.timeline.decode import Entry, decode_entry, read_page
 from projections.timeline.segments import rows_of
+from projections.timeline.sqlite_view import SQLiteTimelineView
 from projections.timeline.tables import (
     NAME,
-    SQLiteTimelineView,
     TimelineView,
     postgres_view_class,
     timeline_view,

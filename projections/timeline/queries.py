@@ -40,7 +40,8 @@ from projections.timeline.decode import NO_TIME, NOT_STORED
 from projections.timeline.display import date_from_json, decode_display
 from projections.timeline.projection import catch_up
 from projections.timeline.segments import NO_CHAIN, SEPARATOR
-from projections.timeline.tables import SQLiteTimelineView, TimelineView, timeline_view
+from projections.timeline.sqlite_view import SQLiteTimelineView
+from projections.timeline.tables import TimelineView, timeline_view
 from projections.views import EntityView, as_of_bounds, effective_key
 
 
