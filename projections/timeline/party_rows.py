@@ -59,8 +59,6 @@ COLUMNS = {
     ),
 }
 INDEX = f"CREATE INDEX IF NOT EXISTS {MEMBERS}_party ON {MEMBERS} (party_id)"
-# the linked entities within a span of ids (both ends in: more parties than needed is harmless)
-IN_SPAN = f"SELECT entity_id FROM {MEMBERS} WHERE entity_id >= ? AND entity_id <= ?"
 OVERALL = -1  # the ``source`` of the party's status over all its measures
 MEMBER_SEPARATOR = " "
 PART = "\x1f"  # between a source's two parts
@@ -80,9 +78,9 @@ def clear(cursor: Any) -> None:
 
 
 def update(fetch: Fetch, cursor: Any, mark: str, seeds: Iterable[str]) -> None:
-    """Remake the rows of the parties of these entities, before and after the write that
-    names them (their rows or links changed): the parties they were in go, and the parties
-    the stored links make of them now are made of the stored rows."""
+    """Remake the rows of the parties of these entities, whose rows or links this
+    transaction changed: the parties they were in go, and those the stored links make of
+    them now are made of the stored rows."""
     wanted = sorted(set(seeds))
     if not wanted:
         return
@@ -156,6 +154,9 @@ def _insert(fetch: Fetch, cursor: Any, mark: str, groups: Sequence[tuple[str, ..
         states.setdefault(entity_id, {}).setdefault(measure_id, []).append(
             (low, high, state_bits(possible))
         )
+    for measures in states.values():
+        for segments in measures.values():
+            segments.sort()  # by ``cut_from``, as ``_segments`` walks them
     stored_links = _select_in(
         fetch,
         cursor,

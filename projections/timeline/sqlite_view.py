@@ -120,10 +120,8 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
                 if (self._max_tracking_id(application_name, cursor) or 0) > until:
                     raise _OvertakenError
                 self._insert_rows(cursor, rows, first_positions)
-                seeds = list(entity_ids)
-                if span is not None:  # and the linked entities whose rows went with it
-                    seeds += [r[0] for r in self._fetch(cursor, party_rows.IN_SPAN, span[::2])]
-                party_rows.update(self._fetch, cursor, "?", seeds)
+                # (with a span, the whole log: ``replace_links`` then remakes every party)
+                party_rows.update(self._fetch, cursor, "?", entity_ids)
         except _OvertakenError:
             return False
         return True
