@@ -14,8 +14,9 @@ the same process:
   vs a raw ``INSERT`` of the same number of event rows into a copy of the events table;
 - every entity's status as of a day (``status --as-of D``) as JSON, as a table and as csv,
   the way the command makes each (the timeline's rows, parties composed from their
-  members' rows), on the copy with M links vs the copy without links; and, for reference,
-  the JSON through the views (``timeline.views``, ``render.status_json``).
+  kept rows and their members' rows), on the copy with M links vs the copy without
+  links; and, for reference, the JSON through the views (``timeline.views``,
+  ``render.status_json``).
 
 Times are CPU seconds of this process (``time.process_time``). On a shared machine one
 run's time varies by 20% and more, so the two copies are timed in turn, ``--rounds``
