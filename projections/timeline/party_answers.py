@@ -139,7 +139,7 @@ class _Stored:
         self.parts = party_rows.source_parts(sources)
         self.at_end: list[str] = at_end.split(_UNIT)
         self.at_start: list[str] = at_start.split(_UNIT)
-        if len(self.parts) < 2:  # one source (or none): the party's status is its
+        if len(self.parts) < 2:  # one source (or none): its status is the party's
             self.by_source = [self.at_end] * len(self.parts)
         else:
             words: list[list[str]] = [[]] * len(self.parts)
