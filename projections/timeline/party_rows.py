@@ -64,6 +64,7 @@ MEMBER_SEPARATOR = " "
 PART = "\x1f"  # between a source's two parts
 SOURCE = "\x1e"  # between sources
 _CHUNK = 500  # ids per ``IN`` list
+_ANY = f"SELECT EXISTS (SELECT 1 FROM {links.TABLE}) OR EXISTS (SELECT 1 FROM {MEMBERS})"
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as the answers are encoded
 _STRING = encode_basestring  # what ``_ENCODE`` makes of a string
 
@@ -81,6 +82,8 @@ def update(fetch: Fetch, cursor: Any, mark: str, seeds: Iterable[str]) -> None:
     """Remake the rows of the parties of these entities, whose rows or links this
     transaction changed: the parties they were in go, and those the stored links make of
     them now are made of the stored rows."""
+    if not fetch(cursor, _ANY, ())[0][0]:
+        return  # nothing linked, before or now: a store without links pays one look-up
     wanted = sorted(set(seeds))
     if not wanted:
         return
