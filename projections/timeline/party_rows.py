@@ -40,7 +40,7 @@ from projections.timeline.segments import (
     NOT_IMPOSED_BIT,
     ending_bit,
     state_bits,
-    status_text,
+    status_segments,
 )
 
 PARTIES = "timeline_parties"
@@ -248,34 +248,31 @@ def _segments(
     kinds: Sequence[int],
     windows: Sequence[tuple[int, int]],
 ) -> list[tuple[int, int, str, str]]:
-    """The status of these measures per segment of cuts, neighbours with the same status
-    joined: it changes only where a measure's states change, or a day after an end
-    window opens (``segments._statuses_at`` compares an ending's window with the cut)."""
-    own_kinds = [kinds[i] for i in chosen]
-    own_windows = [windows[i] for i in chosen]
-    own_rows = [rows[i] for i in chosen]
-    breaks = {cut for measure in own_rows for row in measure for cut in row[:2]}
-    breaks.update(low + 1 for low, _ in own_windows)
-    pointers = [0] * len(chosen)
-    masks = [NOT_IMPOSED_BIT] * len(chosen)
-    found: list[tuple[int, int, str, str]] = []
-    start = ALWAYS
-    for end in [*sorted(b for b in breaks if FIRST_CUT < b < LAST_CUT), LAST_CUT]:
-        cut = max(start, FIRST_CUT)
-        for number, measure in enumerate(own_rows):
-            pointer = pointers[number]
-            while pointer < len(measure) and measure[pointer][1] <= cut:
-                pointer += 1
-            pointers[number] = pointer
-            inside = pointer < len(measure) and measure[pointer][0] <= cut
-            masks[number] = measure[pointer][2] if inside else NOT_IMPOSED_BIT
-        status, possible = status_text(masks, own_kinds, own_windows, cut)
-        if found and found[-1][2] == status and found[-1][3] == possible:
-            found[-1] = (found[-1][0], end, status, possible)
-        else:
-            found.append((start, end, status, possible))
-        start = end
-    return found
+    """The status of these measures per segment of cuts (``segments.status_segments``): it
+    changes only where a measure's stored states change. ``status_text`` also compares
+    an ending's window with the cut, from a day after the window opens; there the
+    measure's states change too (its ending becomes possible), so no break is missed."""
+    per_measure = []
+    breaks: set[int] = set()
+    for index in chosen:
+        # the stored states, with the gaps between them (not imposed yet) filled
+        own: list[tuple[int, int]] = []
+        reached = ALWAYS
+        for low, high, bits in rows[index]:
+            if low > reached:
+                own.append((low, NOT_IMPOSED_BIT))
+            own.append((high, bits))
+            breaks.update((low, high))
+            reached = high
+        if reached < LAST_CUT:
+            own.append((LAST_CUT, NOT_IMPOSED_BIT))
+        per_measure.append(own)
+    return status_segments(
+        per_measure,
+        [kinds[i] for i in chosen],
+        [windows[i] for i in chosen],
+        sorted(b for b in breaks if FIRST_CUT < b < LAST_CUT),
+    )
 
 
 def _link_text(row: Row, sources: dict[str, str]) -> str:

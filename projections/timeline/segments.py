@@ -274,23 +274,39 @@ def entity_rows(record: EntityRecord) -> EntityRows:
         ending = measure.ending
         kinds.append(0 if ending is None else _STATE_AFTER_BIT[ending.type])
         windows.append((earliest[-1], latest[-1]))
-    status_rows: list[tuple[Any, ...]] = []
+    status_rows = status_segments(per_measure, kinds, windows, sorted(breaks))
+    return EntityRows(record.entity_id, record.name, display(record, windows), status_rows, states)
+
+
+def status_segments(
+    per_measure: Sequence[Sequence[tuple[int, int]]],
+    kinds: Sequence[int],
+    windows: Sequence[tuple[int, int]],
+    breaks: Sequence[int],
+) -> list[tuple[int, int, str, str]]:
+    """``(cut_from, cut_until, status, possible)`` of these measures per segment between
+    the sorted ``breaks`` (each cut where an answer can change, strictly between
+    ``FIRST_CUT`` and ``LAST_CUT``), neighbours with the same status joined. Each measure
+    comes as its states per segment of its own, ``(segment end, bit set)``, the last
+    ending at ``LAST_CUT``; ``kinds`` and ``windows`` are their ending kinds and end
+    windows (``status_text``)."""
+    found: list[tuple[int, int, str, str]] = []
     pointers = [0] * len(per_measure)
     masks = [0] * len(per_measure)
     start = ALWAYS
-    for end in [*sorted(breaks), LAST_CUT]:
+    for end in [*breaks, LAST_CUT]:
         cut = max(start, FIRST_CUT)
         for number, segments in enumerate(per_measure):
             while segments[pointers[number]][0] <= cut:
                 pointers[number] += 1
             masks[number] = segments[pointers[number]][1]
         status, possible = _STATUS_TEXT[_statuses_at(masks, kinds, windows, cut)]
-        if status_rows and status_rows[-1][2] == status and status_rows[-1][3] == possible:
-            status_rows[-1] = (status_rows[-1][0], end, status, possible)
+        if found and found[-1][2] == status and found[-1][3] == possible:
+            found[-1] = (found[-1][0], end, status, possible)
         else:
-            status_rows.append((start, end, status, possible))
+            found.append((start, end, status, possible))
         start = end
-    return EntityRows(record.entity_id, record.name, display(record, windows), status_rows, states)
+    return found
 
 
 def rows_of(histories: Mapping[str, list[Recorded]]) -> tuple[list[EntityRows], list[str]]:
